@@ -1,0 +1,35 @@
+package testbed
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/rootguard/rootguard/internal/localorg"
+	"github.com/rootguard/rootguard/internal/localorg/localorgtest"
+)
+
+// ForTest starts a Bed for an end-to-end test and stops it at cleanup. Without
+// moto_server the test is skipped, or fails under make test
+// (ROOTGUARD_REQUIRE_E2E=1). Function logs go to stderr with -v.
+func ForTest(t testing.TB, seed *localorg.Seed) *Bed {
+	t.Helper()
+	localorgtest.RequireMoto(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	opts := Options{Seed: seed}
+	if testing.Verbose() {
+		opts.Stderr = os.Stderr
+	}
+	b, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("start testbed: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("stop testbed: %v", err)
+		}
+	})
+	return b
+}
