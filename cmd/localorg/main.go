@@ -1,5 +1,6 @@
 // Command localorg runs a local AWS organization for rootguard's tests and demo
-// (serve) and runs a built Lambda function against it (invoke).
+// (serve), runs a built Lambda function against it (invoke), and shows
+// rootguard at work on it (demo).
 package main
 
 import (
@@ -9,7 +10,8 @@ import (
 
 const usage = `usage:
   localorg serve  [--addr 127.0.0.1:0] [--seed FILE]
-  localorg invoke --function NAME --event FILE [--env KEY=VALUE ...]
+  localorg invoke --function NAME --event FILE|- [--env KEY=VALUE ...] [--memory MB] [--timeout DURATION]
+  localorg demo   [--seed events/org.json] [-v]
 `
 
 func main() {
@@ -23,6 +25,8 @@ func main() {
 		code = serve(os.Args[2:])
 	case "invoke":
 		code = invoke(os.Args[2:])
+	case "demo":
+		code = demo(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 	default:
