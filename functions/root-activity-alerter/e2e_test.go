@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rootguard/rootguard/internal/lambdaharness"
+	"github.com/rootguard/rootguard/internal/localorg"
+	"github.com/rootguard/rootguard/internal/testbed"
+	"github.com/rootguard/rootguard/shared/notify"
+)
+
+// The end-to-end tests run the real bootstrap under the Lambda runtime harness
+// against a local organization, and assert on what reached SNS and Slack.
+
+var e2eSeed = &localorg.Seed{
+	ManagementAccountID: "111122223333",
+	OrganizationID:      "o-exampleorgid",
+	Features:            []string{"RootCredentialsManagement", "RootSessions"},
+	Accounts: []localorg.SeedAccount{
+		{ID: "444455556666", Name: "workload-dev"},
+		{ID: "555566667777", Name: "workload-prod"},
+	},
+}
+
+func startAlerter(t *testing.T, env ...string) (*testbed.Bed, *lambdaharness.Function) {
+	t.Helper()
+	bed := testbed.ForTest(t, e2eSeed)
+	fn, err := bed.Function(context.Background(), "root-activity-alerter", env...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fn.Close() })
+	return bed, fn
+}
+
+func invoke(t *testing.T, fn *lambdaharness.Function, event []byte) lambdaharness.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := fn.Invoke(ctx, event)
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	return res
+}
+
+func state(t *testing.T, bed *testbed.Bed) *localorg.State {
+	t.Helper()
+	st, err := bed.Org.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestE2ESampleEvents(t *testing.T) {
+	bed, fn := startAlerter(t)
+	for _, tc := range alerterCases {
+		t.Run(tc.event, func(t *testing.T) {
+			before := state(t, bed)
+			res := invoke(t, fn, readEvent(t, tc.event))
+			after := state(t, bed)
+			newSNS := after.SNS[len(before.SNS):]
+			newSlack := after.Slack[len(before.Slack):]
+
+			if tc.errContains != "" {
+				if res.Error == nil || !strings.Contains(res.Error.ErrorMessage, tc.errContains) {
+					t.Fatalf("function error = %v, want one naming %q", res.Error, tc.errContains)
+				}
+				if len(newSNS)+len(newSlack) != 0 {
+					t.Errorf("bad input delivered %d SNS and %d Slack messages", len(newSNS), len(newSlack))
+				}
+				return
+			}
+			if res.Error != nil {
+				t.Fatalf("function error: %v", res.Error)
+			}
+			if tc.kind == "" {
+				if string(res.Payload) != "null" || len(newSNS)+len(newSlack) != 0 {
+					t.Fatalf("ignored event: result %s, %d SNS, %d Slack", res.Payload, len(newSNS), len(newSlack))
+				}
+				return
+			}
+			var got notify.Finding
+			if err := json.Unmarshal(res.Payload, &got); err != nil {
+				t.Fatalf("result is not a finding: %v\n%s", err, res.Payload)
+			}
+			if got.Kind != tc.kind || got.Severity != tc.severity || got.AccountID != tc.account {
+				t.Errorf("got %s/%s/%s, want %s/%s/%s", got.Kind, got.Severity, got.AccountID, tc.kind, tc.severity, tc.account)
+			}
+			if want := map[string]string{"444455556666": "workload-dev", "555566667777": "workload-prod"}[tc.account]; got.AccountName != want {
+				t.Errorf("account name %q, want %q (from Organizations)", got.AccountName, want)
+			}
+
+			// SNS: the finding itself as the body, filterable attributes, a short subject.
+			if len(newSNS) != 1 {
+				t.Fatalf("%d SNS messages, want 1", len(newSNS))
+			}
+			msg := newSNS[0]
+			if msg.TopicARN != bed.TopicARN {
+				t.Errorf("published to %s, want %s", msg.TopicARN, bed.TopicARN)
+			}
+			assertSameJSON(t, msg.Message, string(res.Payload))
+			if msg.Attributes["severity"] != string(tc.severity) || msg.Attributes["kind"] != string(tc.kind) {
+				t.Errorf("attributes %v", msg.Attributes)
+			}
+			if len(msg.Subject) == 0 || len(msg.Subject) > 100 {
+				t.Errorf("subject %q: want 1..100 characters", msg.Subject)
+			}
+
+			// Slack: one Block Kit message, nothing from the event unescaped.
+			if len(newSlack) != 1 {
+				t.Fatalf("%d Slack messages, want 1", len(newSlack))
+			}
+			var payload struct {
+				Text   string            `json:"text"`
+				Blocks []json.RawMessage `json:"blocks"`
+			}
+			if err := json.Unmarshal(newSlack[0], &payload); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(payload.Text, strings.ToUpper(string(tc.severity))) || len(payload.Blocks) == 0 {
+				t.Errorf("slack payload lacks severity or blocks: %s", newSlack[0])
+			}
+			for _, forbidden := range []string{"<!channel>", "<!here>", "<https://", "<@"} {
+				if strings.Contains(string(newSlack[0]), forbidden) {
+					t.Errorf("slack payload carries %q unescaped", forbidden)
+				}
+			}
+		})
+	}
+}
+
+func TestE2EMaliciousUserAgentIsEscaped(t *testing.T) {
+	bed, fn := startAlerter(t)
+	res := invoke(t, fn, readEvent(t, "console-login-malicious-user-agent"))
+	if res.Error != nil {
+		t.Fatal(res.Error)
+	}
+	st := state(t, bed)
+	if len(st.Slack) != 1 {
+		t.Fatalf("%d slack messages", len(st.Slack))
+	}
+	body := string(st.Slack[0])
+	if !strings.Contains(body, "&lt;!channel&gt;") {
+		t.Errorf("the user agent's <!channel> should arrive escaped: %s", body)
+	}
+	// The exact user agent still reaches machines through SNS.
+	var f notify.Finding
+	if err := json.Unmarshal([]byte(st.SNS[0].Message), &f); err != nil {
+		t.Fatal(err)
+	}
+	if ua, _ := f.Details.Value("user_agent"); !strings.Contains(ua.(string), "<!channel>") {
+		t.Errorf("SNS user agent %q lost the original text", ua)
+	}
+}
+
+func TestE2EDeliveryFaults(t *testing.T) {
+	tests := []struct {
+		name       string
+		faults     []localorg.FaultRule
+		wantErr    bool
+		wantSNS    int
+		wantSlack  int
+		slackCalls int
+	}{
+		{name: "slack 429 twice is ridden out",
+			faults:  []localorg.FaultRule{{Match: localorg.FaultMatch{Service: "slack"}, Status: 429, Error: "rate_limited", Times: 2}},
+			wantSNS: 1, wantSlack: 1},
+		{name: "slack 500 once is ridden out",
+			faults:  []localorg.FaultRule{{Match: localorg.FaultMatch{Service: "slack"}, Status: 500, Error: "server_error", Times: 1}},
+			wantSNS: 1, wantSlack: 1},
+		{name: "sns throttling is ridden out",
+			faults:  []localorg.FaultRule{{Match: localorg.FaultMatch{Service: "sns", Action: "Publish"}, Status: 400, Error: "Throttling", Times: 2}},
+			wantSNS: 1, wantSlack: 1},
+		{name: "slack down is a function error after SNS delivered",
+			faults:  []localorg.FaultRule{{Match: localorg.FaultMatch{Service: "slack"}, Status: 500, Error: "server_error"}},
+			wantErr: true, wantSNS: 1, wantSlack: 0},
+		{name: "sns down is a function error after Slack delivered",
+			faults:  []localorg.FaultRule{{Match: localorg.FaultMatch{Service: "sns", Action: "Publish"}, Status: 500, Error: "InternalError"}},
+			wantErr: true, wantSNS: 0, wantSlack: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bed, fn := startAlerter(t)
+			if err := bed.Org.SetFaults(tt.faults); err != nil {
+				t.Fatal(err)
+			}
+			res := invoke(t, fn, readEvent(t, "console-login-root-failure"))
+			if (res.Error != nil) != tt.wantErr {
+				t.Fatalf("function error %v, want error %v", res.Error, tt.wantErr)
+			}
+			st := state(t, bed)
+			if len(st.SNS) != tt.wantSNS || len(st.Slack) != tt.wantSlack {
+				t.Errorf("delivered %d SNS, %d Slack; want %d, %d", len(st.SNS), len(st.Slack), tt.wantSNS, tt.wantSlack)
+			}
+		})
+	}
+}
+
+func TestE2ESameEventSameFinding(t *testing.T) {
+	_, fn := startAlerter(t)
+	var ids []string
+	for range 2 {
+		res := invoke(t, fn, readEvent(t, "assume-root-delete-credentials"))
+		if res.Error != nil {
+			t.Fatal(res.Error)
+		}
+		var f notify.Finding
+		if err := json.Unmarshal(res.Payload, &f); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, f.ID)
+	}
+	if ids[0] == "" || ids[0] != ids[1] {
+		t.Errorf("finding ids %q, want the same twice", ids)
+	}
+}
+
+func TestE2EBadConfigurationFailsColdStart(t *testing.T) {
+	bed := testbed.ForTest(t, e2eSeed)
+	fn, err := bed.Function(context.Background(), "root-activity-alerter", "ROOTGUARD_SLACK_MIN_SEVERITY=loud")
+	if err == nil {
+		defer fn.Close()
+		_, err = fn.Invoke(context.Background(), readEvent(t, "console-login-root-failure"))
+	}
+	if err == nil {
+		t.Fatal("a bad ROOTGUARD_SLACK_MIN_SEVERITY started a working function")
+	}
+	if st := state(t, bed); len(st.SNS)+len(st.Slack) != 0 {
+		t.Error("a misconfigured function delivered findings")
+	}
+}
+
+func TestE2ESlackMinimumSeverity(t *testing.T) {
+	bed, fn := startAlerter(t, "ROOTGUARD_SLACK_MIN_SEVERITY=high")
+	for _, ev := range []string{"console-login-root-failure", "console-login-root-success-no-mfa"} {
+		if res := invoke(t, fn, readEvent(t, ev)); res.Error != nil {
+			t.Fatal(res.Error)
+		}
+	}
+	st := state(t, bed)
+	if len(st.SNS) != 2 || len(st.Slack) != 1 {
+		t.Errorf("delivered %d SNS, %d Slack; want 2 (all) and 1 (critical only)", len(st.SNS), len(st.Slack))
+	}
+}
+
+func assertSameJSON(t *testing.T, a, b string) {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal([]byte(a), &x); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, a)
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, b)
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	if string(xa) != string(ya) {
+		t.Errorf("SNS message differs from the returned finding:\n%s\n%s", xa, ya)
+	}
+}
