@@ -12,6 +12,7 @@ const usage = `usage:
   localorg serve  [--addr 127.0.0.1:0] [--seed FILE]
   localorg invoke --function NAME --event FILE|- [--env KEY=VALUE ...] [--memory MB] [--timeout DURATION]
   localorg demo   [--seed events/org.json] [-v]
+  localorg bench  [--seed events/org.json] [--cold N] [--warm N]
 `
 
 func main() {
@@ -27,6 +28,8 @@ func main() {
 		code = invoke(os.Args[2:])
 	case "demo":
 		code = demo(os.Args[2:])
+	case "bench":
+		code = bench(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 	default:
