@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rootguard/rootguard/internal/lambdaharness"
 	"github.com/rootguard/rootguard/internal/localorg"
+	"github.com/rootguard/rootguard/internal/localorg/localorgtest"
 	"github.com/rootguard/rootguard/internal/testbed"
 	"github.com/rootguard/rootguard/shared/notify"
 )
@@ -26,9 +29,40 @@ var e2eSeed = &localorg.Seed{
 	},
 }
 
+// One bed serves the package's end-to-end tests (each starts its own function
+// process and reads only the deliveries it caused); TestMain stops it.
+var (
+	bedOnce sync.Once
+	bed     *testbed.Bed
+	bedErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bed != nil {
+		bed.Close()
+	}
+	os.Exit(code)
+}
+
+func sharedBed(t *testing.T) *testbed.Bed {
+	t.Helper()
+	localorgtest.RequireMoto(t)
+	bedOnce.Do(func() {
+		bed, bedErr = testbed.Start(context.Background(), testbed.Options{Seed: e2eSeed})
+	})
+	if bedErr != nil {
+		t.Fatalf("start testbed: %v", bedErr)
+	}
+	if err := bed.Org.SetFaults(nil); err != nil {
+		t.Fatal(err)
+	}
+	return bed
+}
+
 func startAlerter(t *testing.T, env ...string) (*testbed.Bed, *lambdaharness.Function) {
 	t.Helper()
-	bed := testbed.ForTest(t, e2eSeed)
+	bed := sharedBed(t)
 	fn, err := bed.Function(context.Background(), "root-activity-alerter", env...)
 	if err != nil {
 		t.Fatal(err)
@@ -137,21 +171,22 @@ func TestE2ESampleEvents(t *testing.T) {
 
 func TestE2EMaliciousUserAgentIsEscaped(t *testing.T) {
 	bed, fn := startAlerter(t)
+	before := state(t, bed)
 	res := invoke(t, fn, readEvent(t, "console-login-malicious-user-agent"))
 	if res.Error != nil {
 		t.Fatal(res.Error)
 	}
 	st := state(t, bed)
-	if len(st.Slack) != 1 {
-		t.Fatalf("%d slack messages", len(st.Slack))
+	if len(st.Slack) != len(before.Slack)+1 {
+		t.Fatalf("%d new slack messages, want 1", len(st.Slack)-len(before.Slack))
 	}
-	body := string(st.Slack[0])
+	body := string(st.Slack[len(before.Slack)])
 	if !strings.Contains(body, "&lt;!channel&gt;") {
 		t.Errorf("the user agent's <!channel> should arrive escaped: %s", body)
 	}
 	// The exact user agent still reaches machines through SNS.
 	var f notify.Finding
-	if err := json.Unmarshal([]byte(st.SNS[0].Message), &f); err != nil {
+	if err := json.Unmarshal([]byte(st.SNS[len(before.SNS)].Message), &f); err != nil {
 		t.Fatal(err)
 	}
 	if ua, _ := f.Details.Value("user_agent"); !strings.Contains(ua.(string), "<!channel>") {
@@ -187,6 +222,7 @@ func TestE2EDeliveryFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bed, fn := startAlerter(t)
+			before := state(t, bed)
 			if err := bed.Org.SetFaults(tt.faults); err != nil {
 				t.Fatal(err)
 			}
@@ -195,8 +231,8 @@ func TestE2EDeliveryFaults(t *testing.T) {
 				t.Fatalf("function error %v, want error %v", res.Error, tt.wantErr)
 			}
 			st := state(t, bed)
-			if len(st.SNS) != tt.wantSNS || len(st.Slack) != tt.wantSlack {
-				t.Errorf("delivered %d SNS, %d Slack; want %d, %d", len(st.SNS), len(st.Slack), tt.wantSNS, tt.wantSlack)
+			if sns, slack := len(st.SNS)-len(before.SNS), len(st.Slack)-len(before.Slack); sns != tt.wantSNS || slack != tt.wantSlack {
+				t.Errorf("delivered %d SNS, %d Slack; want %d, %d", sns, slack, tt.wantSNS, tt.wantSlack)
 			}
 		})
 	}
@@ -222,7 +258,8 @@ func TestE2ESameEventSameFinding(t *testing.T) {
 }
 
 func TestE2EBadConfigurationFailsColdStart(t *testing.T) {
-	bed := testbed.ForTest(t, e2eSeed)
+	bed := sharedBed(t)
+	before := state(t, bed)
 	fn, err := bed.Function(context.Background(), "root-activity-alerter", "ROOTGUARD_SLACK_MIN_SEVERITY=loud")
 	if err == nil {
 		defer fn.Close()
@@ -231,21 +268,22 @@ func TestE2EBadConfigurationFailsColdStart(t *testing.T) {
 	if err == nil {
 		t.Fatal("a bad ROOTGUARD_SLACK_MIN_SEVERITY started a working function")
 	}
-	if st := state(t, bed); len(st.SNS)+len(st.Slack) != 0 {
+	if st := state(t, bed); len(st.SNS)+len(st.Slack) != len(before.SNS)+len(before.Slack) {
 		t.Error("a misconfigured function delivered findings")
 	}
 }
 
 func TestE2ESlackMinimumSeverity(t *testing.T) {
 	bed, fn := startAlerter(t, "ROOTGUARD_SLACK_MIN_SEVERITY=high")
+	before := state(t, bed)
 	for _, ev := range []string{"console-login-root-failure", "console-login-root-success-no-mfa"} {
 		if res := invoke(t, fn, readEvent(t, ev)); res.Error != nil {
 			t.Fatal(res.Error)
 		}
 	}
 	st := state(t, bed)
-	if len(st.SNS) != 2 || len(st.Slack) != 1 {
-		t.Errorf("delivered %d SNS, %d Slack; want 2 (all) and 1 (critical only)", len(st.SNS), len(st.Slack))
+	if sns, slack := len(st.SNS)-len(before.SNS), len(st.Slack)-len(before.Slack); sns != 2 || slack != 1 {
+		t.Errorf("delivered %d SNS, %d Slack; want 2 (all) and 1 (critical only)", sns, slack)
 	}
 }
 
