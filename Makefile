@@ -13,7 +13,7 @@ GO    ?= go
 GOFILES = $(shell git ls-files -co --exclude-standard '*.go' 2>/dev/null)
 
 # name of functions/<dir> for each template LogicalId
-FUNCTIONS := root-activity-alerter
+FUNCTIONS := root-activity-alerter new-account-hardener
 
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
@@ -63,3 +63,6 @@ clean:
 # --- sam build (BuildMethod: makefile) ---------------------------------------
 build-RootActivityAlerterFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/root-activity-alerter
+
+build-NewAccountHardenerFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/new-account-hardener

@@ -27,6 +27,7 @@ type benchCase struct {
 
 var benchCases = []benchCase{
 	{"root-activity-alerter", "console-login-root-success-no-mfa"},
+	{"new-account-hardener", "invite-account"},
 }
 
 // Targets: what a user of rootguard should be able to count on. make bench

@@ -30,6 +30,7 @@ type demoStep struct {
 // demoSteps run in order; each function's issue adds its own.
 var demoSteps = []demoStep{
 	{"Root activity alerts", demoAlerts},
+	{"Harden a newly joined account", demoHarden},
 }
 
 // demoRun is what a step gets: the running bed and a way to invoke functions

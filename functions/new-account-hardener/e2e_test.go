@@ -1,0 +1,539 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rootguard/rootguard/internal/lambdaharness"
+	"github.com/rootguard/rootguard/internal/localorg"
+	"github.com/rootguard/rootguard/internal/testbed"
+	"github.com/rootguard/rootguard/shared/notify"
+	"github.com/rootguard/rootguard/shared/rootcreds"
+)
+
+// End-to-end: the built bootstrap under the Lambda runtime harness, against
+// the local organization. Each test has its own organization and runs in
+// parallel with the others; inside one, subtests run in order, each on
+// accounts of its own, and read the calls their invocation made from the
+// call log.
+
+const (
+	functionName  = "new-account-hardener"
+	inviteEventID = "a597b1ac-07ea-479c-b241-50573cc4b4ff" // invite-account.json's eventID
+)
+
+// fullRoot is a root user with every kind of credential.
+func fullRoot() *localorg.SeedRoot {
+	return &localorg.SeedRoot{
+		Password: true, AccessKeys: 1, SigningCertificates: 1,
+		MFADevices: []string{localorg.MFAVirtual, localorg.MFAPasskey, localorg.MFAHardware},
+	}
+}
+
+func member(id, name, joined string, root *localorg.SeedRoot) localorg.SeedAccount {
+	return localorg.SeedAccount{ID: id, Name: name, Email: id + "@example.com", Joined: joined, Root: root}
+}
+
+// e2e drives one function of one bed.
+type e2e struct {
+	bed *testbed.Bed
+	fn  *lambdaharness.Function
+}
+
+func startFunction(t *testing.T, bed *testbed.Bed, env ...string) *e2e {
+	t.Helper()
+	// The context is the process's lifetime: the test's.
+	fn, err := bed.Function(t.Context(), functionName, env...)
+	if err != nil {
+		t.Fatalf("start %s: %v", functionName, err)
+	}
+	t.Cleanup(func() { fn.Close() })
+	return &e2e{bed: bed, fn: fn}
+}
+
+// run is one invocation: its result and the calls it made.
+type run struct {
+	res     lambdaharness.Result
+	finding *notify.Finding
+	calls   []localorg.Call
+	state   *localorg.State
+}
+
+func (e *e2e) invoke(t *testing.T, event []byte) run {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	before := e.state(t)
+	res, err := e.fn.Invoke(ctx, event)
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	r := run{res: res, state: e.state(t)}
+	for _, c := range r.state.Calls[len(before.Calls):] {
+		// The Slack webhook secret is read at cold start, not by the event.
+		if c.Service != "secretsmanager" {
+			r.calls = append(r.calls, c)
+		}
+	}
+	if res.Error == nil && string(res.Payload) != "null" {
+		r.finding = new(notify.Finding)
+		if err := json.Unmarshal(res.Payload, r.finding); err != nil {
+			t.Fatalf("result %s: %v", res.Payload, err)
+		}
+	}
+	return r
+}
+
+func (e *e2e) state(t *testing.T) *localorg.State {
+	t.Helper()
+	s, err := e.bed.Org.State(context.Background())
+	if err != nil {
+		t.Fatalf("read state: %v", err)
+	}
+	return s
+}
+
+func (e *e2e) faults(t *testing.T, rules ...localorg.FaultRule) {
+	t.Helper()
+	if err := e.bed.Org.SetFaults(rules); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.bed.Org.SetFaults(nil) })
+}
+
+func (e *e2e) seed(t *testing.T, s *localorg.Seed) {
+	t.Helper()
+	if err := e.bed.Org.ApplySeed(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hardened checks a successful run and returns its finding.
+func (r run) hardened(t *testing.T, account string, sev notify.Severity) *notify.Finding {
+	t.Helper()
+	return r.reported(t, notify.KindRootCredentialsRemoved, account, sev)
+}
+
+func (r run) reported(t *testing.T, kind notify.Kind, account string, sev notify.Severity) *notify.Finding {
+	t.Helper()
+	if r.res.Error != nil {
+		t.Fatalf("function failed: %v", r.res.Error)
+	}
+	f := r.finding
+	if f == nil {
+		t.Fatalf("no finding, result %s", r.res.Payload)
+	}
+	if f.AccountID != account || f.Kind != kind || f.Severity != sev {
+		t.Fatalf("finding %s %s for %s: %q, want %s %s for %s", f.Kind, f.Severity, f.AccountID, f.Summary, kind, sev, account)
+	}
+	return f
+}
+
+// published checks the finding reached the SNS topic.
+func (r run) published(t *testing.T, f *notify.Finding) {
+	t.Helper()
+	for _, m := range r.state.SNS {
+		var got notify.Finding
+		if json.Unmarshal([]byte(m.Message), &got) == nil && got.ID == f.ID {
+			if got.Summary != f.Summary || m.Attributes["severity"] != string(f.Severity) || m.Attributes["kind"] != string(f.Kind) {
+				t.Errorf("SNS message %+v does not match the finding %+v", m, f)
+			}
+			return
+		}
+	}
+	t.Errorf("finding %s not published to SNS", f.ID)
+}
+
+func strs(t *testing.T, f *notify.Finding, key string) []string {
+	t.Helper()
+	v, ok := f.Details.Value(key)
+	if !ok {
+		return nil
+	}
+	raw, ok := v.(json.RawMessage)
+	var out []string
+	if !ok || json.Unmarshal(raw, &out) != nil {
+		t.Fatalf("detail %s = %v, want a list of strings", key, v)
+	}
+	return out
+}
+
+func (r run) root(t *testing.T, account string) localorg.RootState {
+	t.Helper()
+	a, ok := r.state.Accounts[account]
+	if !ok {
+		t.Fatalf("account %s not in the organization", account)
+	}
+	return a.Root
+}
+
+// actions counts the calls by service:action, with ":ERROR" for failures.
+func (r run) actions() map[string]int {
+	n := map[string]int{}
+	for _, c := range r.calls {
+		k := c.Service + ":" + c.Action
+		if c.ErrorCode != "" {
+			k += ":" + c.ErrorCode
+		}
+		n[k]++
+	}
+	return n
+}
+
+// rootSessionCalls checks every call made with a root session was in account
+// with task, and returns their actions.
+func (r run) rootSessionCalls(t *testing.T, account, task string) []string {
+	t.Helper()
+	var actions []string
+	for _, c := range r.calls {
+		if c.Caller != localorg.CallerRootSession {
+			if c.Service == "iam" && c.Action != "ListOrganizationsFeatures" {
+				t.Errorf("IAM call outside a root session: %+v", c)
+			}
+			continue
+		}
+		if c.Account != account || c.TaskPolicy != task {
+			t.Errorf("root-session call %+v, want account %s task %s", c, account, task)
+		}
+		actions = append(actions, c.Action)
+	}
+	return actions
+}
+
+// unchanged checks an account's root user is as seeded by fullRoot.
+func unchanged(t *testing.T, root localorg.RootState) {
+	t.Helper()
+	active := 0
+	for _, m := range root.MFADevices {
+		if m.Active {
+			active++
+		}
+	}
+	if !root.Password || len(root.AccessKeys) != 1 || len(root.SigningCertificates) != 1 || active != 3 {
+		t.Errorf("root user changed: %+v", root)
+	}
+}
+
+var deletes = []string{"DeleteLoginProfile", "DeleteAccessKey", "DeleteSigningCertificate", "DeactivateMFADevice", "DeleteVirtualMFADevice"}
+
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	const (
+		invited    = dev // the fixtures' accounts
+		clean      = prod
+		reportAcct = "100000000002"
+		exemptAcct = "100000000003"
+		slowAcct   = "100000000004"
+		lateAcct   = "100000000005" // joins while the function waits
+		throttled  = "100000000006"
+		mfaAllowed = "100000000007"
+	)
+	bed := testbed.ForTest(t, &localorg.Seed{
+		ManagementAccountID: management,
+		OrganizationID:      "o-exampleorgid",
+		Features:            []string{localorg.FeatureRootCredentialsManagement, localorg.FeatureRootSessions},
+		Accounts: []localorg.SeedAccount{
+			member(management, "management", "", nil),
+			member(invited, "workload-dev", "invited", fullRoot()),
+			member(clean, "workload-prod", "created", nil),
+			member(reportAcct, "report", "invited", fullRoot()),
+			member(exemptAcct, "exempt", "invited", fullRoot()),
+			member(slowAcct, "slow", "created", fullRoot()),
+			member(throttled, "throttled", "invited", fullRoot()),
+			member(mfaAllowed, "mfa-allowed", "invited", fullRoot()),
+		},
+	})
+	e := startFunction(t, bed)
+	invite := fixture(t, "invite-account")
+
+	t.Run("invited account: everything removed, virtual device object left", func(t *testing.T) {
+		r := e.invoke(t, invite)
+		f := r.hardened(t, invited, notify.SeverityMedium)
+		r.published(t, f)
+		if f.AccountName != "workload-dev" || !strings.Contains(f.Summary, "Removed root credentials of account 444455556666 (workload-dev), invited to the organization") {
+			t.Errorf("summary %q", f.Summary)
+		}
+		root := r.root(t, invited)
+		if root.Password || len(root.AccessKeys) != 0 || len(root.SigningCertificates) != 0 {
+			t.Errorf("credentials left: %+v", root)
+		}
+		// Deactivating a virtual device keeps its object; the delete session
+		// may not delete it (the local organization's default, facts §2).
+		if len(root.MFADevices) != 1 || root.MFADevices[0].Kind != localorg.MFAVirtual || root.MFADevices[0].Active {
+			t.Errorf("MFA devices %+v, want only the deactivated virtual one", root.MFADevices)
+		}
+		left := strs(t, f, "left_behind")
+		if len(left) != 1 || !strings.Contains(left[0], root.MFADevices[0].Serial) {
+			t.Errorf("left_behind %q, want the virtual device %s", left, root.MFADevices[0].Serial)
+		}
+		if found := strs(t, f, "found"); len(found) != 6 {
+			t.Errorf("found %q, want 6 credentials", found)
+		}
+		if rem := strs(t, f, "remaining"); len(rem) != 0 {
+			t.Errorf("remaining %q, want none", rem)
+		}
+		if len(f.Actions) != 6 {
+			t.Errorf("actions %q, want 6", f.Actions)
+		}
+
+		acts := r.actions()
+		for k, want := range map[string]int{
+			"iam:ListOrganizationsFeatures": 1, "sts:AssumeRoot": 1, "iam:DeleteLoginProfile": 1, "iam:DeleteAccessKey": 1,
+			"iam:DeleteSigningCertificate": 1, "iam:DeactivateMFADevice": 3, "iam:DeleteVirtualMFADevice:AccessDenied": 1,
+		} {
+			if acts[k] != want {
+				t.Errorf("%d %s calls, want %d (calls %v)", acts[k], k, want, acts)
+			}
+		}
+		r.rootSessionCalls(t, invited, localorg.TaskDeleteRootUserCredentials)
+		for _, c := range r.calls {
+			if c.Service == "sts" && c.Caller != localorg.CallerManagement {
+				t.Errorf("AssumeRoot not from the management account: %+v", c)
+			}
+		}
+	})
+
+	t.Run("second delivery: already clean", func(t *testing.T) {
+		r := e.invoke(t, invite)
+		f := r.hardened(t, invited, notify.SeverityInfo)
+		if !strings.Contains(f.Summary, "already clean") || len(f.Actions) != 0 {
+			t.Errorf("summary %q actions %q", f.Summary, f.Actions)
+		}
+		for _, a := range r.rootSessionCalls(t, invited, localorg.TaskDeleteRootUserCredentials) {
+			if slices.Contains(deletes, a) {
+				t.Errorf("second delivery called %s", a)
+			}
+		}
+	})
+
+	t.Run("sample events", func(t *testing.T) {
+		for _, tt := range []struct {
+			event   string
+			account string // "" for an ignored event
+		}{
+			{"create-account-succeeded", clean},
+			{"account-joined", invited},
+			{"create-account-failed", ""},
+			{"unrelated-event", ""},
+		} {
+			r := e.invoke(t, fixture(t, tt.event))
+			if tt.account == "" {
+				if r.res.Error != nil || string(r.res.Payload) != "null" || len(r.calls) != 0 {
+					t.Errorf("%s: result %s, error %v, calls %+v: want null and no calls", tt.event, r.res.Payload, r.res.Error, r.calls)
+				}
+				continue
+			}
+			f := r.hardened(t, tt.account, notify.SeverityInfo)
+			if !strings.Contains(f.Summary, "already clean") {
+				t.Errorf("%s: summary %q", tt.event, f.Summary)
+			}
+		}
+	})
+
+	t.Run("report mode: audit only, nothing changed", func(t *testing.T) {
+		report := startFunction(t, bed, "ROOTGUARD_MODE=report")
+		r := report.invoke(t, forAccount(invite, invited, reportAcct))
+		f := r.hardened(t, reportAcct, notify.SeverityHigh)
+		if f.Mode != notify.ModeReport || len(f.Actions) != 0 || len(strs(t, f, "found")) != 6 {
+			t.Errorf("finding %+v", f)
+		}
+		unchanged(t, r.root(t, reportAcct))
+		for _, a := range r.rootSessionCalls(t, reportAcct, localorg.TaskAuditRootUserCredentials) {
+			if slices.Contains(deletes, a) {
+				t.Errorf("report mode called %s", a)
+			}
+		}
+	})
+
+	t.Run("exempt account: reported, not touched", func(t *testing.T) {
+		exempt := startFunction(t, bed, "ROOTGUARD_EXEMPT_ACCOUNTS="+exemptAcct)
+		r := exempt.invoke(t, forAccount(invite, invited, exemptAcct))
+		f := r.hardened(t, exemptAcct, notify.SeverityLow)
+		if v, _ := f.Details.Value("exempt"); v != "yes" || f.Mode != notify.ModeEnforce {
+			t.Errorf("finding %+v", f)
+		}
+		unchanged(t, r.root(t, exemptAcct))
+		for _, a := range r.rootSessionCalls(t, exemptAcct, localorg.TaskAuditRootUserCredentials) {
+			if slices.Contains(deletes, a) {
+				t.Errorf("exempt account: called %s", a)
+			}
+		}
+	})
+
+	t.Run("account not ready for two attempts", func(t *testing.T) {
+		e.faults(t, localorg.FaultRule{
+			Match:  localorg.FaultMatch{Service: "sts", Action: "AssumeRoot", Account: slowAcct},
+			Error:  "AccessDenied",
+			Status: 403,
+			Times:  2,
+		})
+		r := e.invoke(t, forAccount(fixture(t, "create-account-succeeded"), clean, slowAcct))
+		f := r.hardened(t, slowAcct, notify.SeverityMedium)
+		if v, _ := f.Details.Value("session_attempts"); v != "3" {
+			t.Errorf("session_attempts %v, want 3", v)
+		}
+		if acts := r.actions(); acts["sts:AssumeRoot:AccessDenied"] != 2 || acts["sts:AssumeRoot"] != 1 {
+			t.Errorf("AssumeRoot calls %v, want 2 refused and 1 accepted", acts)
+		}
+		if root := r.root(t, slowAcct); root.Password || len(root.AccessKeys) != 0 {
+			t.Errorf("credentials left: %+v", root)
+		}
+	})
+
+	t.Run("invitation accepted while the function waits", func(t *testing.T) {
+		// The account is not a member yet: AssumeRoot is refused until it joins.
+		joined := make(chan error, 1)
+		go func() {
+			time.Sleep(1500 * time.Millisecond)
+			joined <- bed.Org.ApplySeed(context.Background(), &localorg.Seed{
+				Accounts: []localorg.SeedAccount{member(lateAcct, "late", "invited", fullRoot())},
+			})
+		}()
+		r := e.invoke(t, forAccount(invite, invited, lateAcct))
+		if err := <-joined; err != nil {
+			t.Fatal(err)
+		}
+		f := r.hardened(t, lateAcct, notify.SeverityMedium)
+		if r.actions()["sts:AssumeRoot:AccessDenied"] == 0 {
+			t.Errorf("no refused AssumeRoot: the account joined before the first attempt")
+		}
+		if v, _ := f.Details.Value("session_attempts"); v == nil {
+			t.Errorf("no session_attempts detail")
+		}
+		if root := r.root(t, lateAcct); root.Password || len(root.AccessKeys) != 0 || len(root.SigningCertificates) != 0 {
+			t.Errorf("credentials left: %+v", root)
+		}
+	})
+
+	t.Run("throttling ridden out", func(t *testing.T) {
+		e.faults(t,
+			localorg.FaultRule{Match: localorg.FaultMatch{Service: "iam", Action: "ListOrganizationsFeatures"}, Error: "Throttling", Times: 1},
+			localorg.FaultRule{Match: localorg.FaultMatch{Service: "sts", Action: "AssumeRoot", Account: throttled}, Error: "Throttling", Times: 2},
+			localorg.FaultRule{Match: localorg.FaultMatch{Service: "iam", Account: throttled, Caller: localorg.CallerRootSession}, Error: "Throttling", Times: 3},
+		)
+		r := e.invoke(t, forAccount(invite, invited, throttled))
+		f := r.hardened(t, throttled, notify.SeverityMedium)
+		if v, ok := f.Details.Value("session_attempts"); ok {
+			t.Errorf("session_attempts %v: throttling is the SDK's to retry, not a refusal", v)
+		}
+		acts := r.actions()
+		throttles := 0
+		for k, n := range acts {
+			if strings.HasSuffix(k, ":Throttling") {
+				throttles += n
+			}
+		}
+		if acts["iam:ListOrganizationsFeatures:Throttling"] != 1 || acts["sts:AssumeRoot:Throttling"] != 2 || throttles != 6 {
+			t.Errorf("calls %v, want 6 throttled", acts)
+		}
+		if root := r.root(t, throttled); root.Password || len(root.AccessKeys) != 0 || len(root.SigningCertificates) != 0 {
+			t.Errorf("credentials left: %+v", root)
+		}
+	})
+
+	t.Run("virtual MFA delete allowed", func(t *testing.T) {
+		allowed, denied := true, false
+		e.seed(t, &localorg.Seed{DeleteVirtualMFAAllowed: &allowed})
+		t.Cleanup(func() { bed.Org.ApplySeed(context.Background(), &localorg.Seed{DeleteVirtualMFAAllowed: &denied}) })
+		r := e.invoke(t, forAccount(invite, invited, mfaAllowed))
+		f := r.hardened(t, mfaAllowed, notify.SeverityMedium)
+		if root := r.root(t, mfaAllowed); len(root.MFADevices) != 0 || root.Password {
+			t.Errorf("root user %+v, want nothing left", root)
+		}
+		if left := strs(t, f, "left_behind"); left != nil {
+			t.Errorf("left_behind %q, want none", left)
+		}
+		removed := strs(t, f, "removed")
+		if !slices.ContainsFunc(removed, func(s string) bool { return strings.HasPrefix(s, "delete "+string(rootcreds.KindVirtualMFADevice)) }) {
+			t.Errorf("removed %q, want the virtual device deleted", removed)
+		}
+		if n := r.actions()["iam:DeleteVirtualMFADevice"]; n != 1 {
+			t.Errorf("%d DeleteVirtualMFADevice calls succeeded, want 1", n)
+		}
+	})
+}
+
+func TestEndToEndFeaturesOff(t *testing.T) {
+	t.Parallel()
+	const acct = "200000000001"
+	bed := testbed.ForTest(t, &localorg.Seed{
+		ManagementAccountID: management,
+		Features:            []string{localorg.FeatureRootCredentialsManagement},
+		Accounts:            []localorg.SeedAccount{member(acct, "features-off", "invited", fullRoot())},
+	})
+	e := startFunction(t, bed)
+	event := forAccount(fixture(t, "invite-account"), dev, acct)
+	off, on := false, true
+	for i, tt := range []struct {
+		name    string
+		seed    localorg.Seed
+		summary string
+	}{
+		{"RootSessions off", localorg.Seed{}, "(RootSessions not enabled)"},
+		{"both off", localorg.Seed{Features: []string{}}, "(RootCredentialsManagement and RootSessions not enabled)"},
+		{"trusted access off", localorg.Seed{Features: []string{localorg.FeatureRootCredentialsManagement, localorg.FeatureRootSessions}, IAMTrustedAccess: &off}, "trusted access for IAM is not enabled"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e.seed(t, &tt.seed)
+			// A distinct invitation each time: one event has one finding id.
+			r := e.invoke(t, forAccount(event, inviteEventID, fmt.Sprintf("00000000-0000-4000-8000-%012d", i)))
+			f := r.reported(t, kindRootAccessOff, acct, notify.SeverityCritical)
+			r.published(t, f)
+			if !strings.Contains(f.Summary, tt.summary) {
+				t.Errorf("summary %q, want %q", f.Summary, tt.summary)
+			}
+			for _, c := range r.calls {
+				if c.Service == "sts" || c.Caller == localorg.CallerRootSession {
+					t.Errorf("call %+v with centralized root access off", c)
+				}
+			}
+			unchanged(t, r.root(t, acct))
+		})
+	}
+	t.Run("turned on: hardened", func(t *testing.T) {
+		e.seed(t, &localorg.Seed{IAMTrustedAccess: &on})
+		// The event of the first subtest, redelivered once the features are
+		// on: its new finding is published, not taken for a duplicate.
+		r := e.invoke(t, forAccount(event, inviteEventID, "00000000-0000-4000-8000-000000000000"))
+		r.published(t, r.hardened(t, acct, notify.SeverityMedium))
+		if root := r.root(t, acct); root.Password {
+			t.Errorf("credentials left: %+v", root)
+		}
+	})
+}
+
+// TestEndToEndGivesUp lets an account refuse every root session: the function
+// fails before Lambda's timeout, so that Lambda retries the event.
+func TestEndToEndGivesUp(t *testing.T) {
+	t.Parallel()
+	const acct = "300000000001"
+	bed := testbed.ForTest(t, &localorg.Seed{
+		ManagementAccountID: management,
+		Accounts:            []localorg.SeedAccount{member(acct, "never-ready", "created", fullRoot())},
+	})
+	e := startFunction(t, bed)
+	e.faults(t, localorg.FaultRule{Match: localorg.FaultMatch{Service: "sts", Action: "AssumeRoot", Account: acct}, Error: "AccessDenied", Status: 403})
+	r := e.invoke(t, forAccount(fixture(t, "create-account-succeeded"), prod, acct))
+	if r.res.Error == nil {
+		t.Fatalf("function succeeded: %s", r.res.Payload)
+	}
+	// The harness's timeout is 30s, of which a quarter is kept for the work:
+	// retries may start until 22.5s. The default backoff waits at least 1, 2
+	// and 4s before retries 1 to 3, and at most 2+4+8s before the fourth.
+	attempts := r.actions()["sts:AssumeRoot:AccessDenied"]
+	if want := fmt.Sprintf("after %d attempts", attempts); attempts < 4 || !strings.Contains(r.res.Error.ErrorMessage, want) {
+		t.Errorf("error %q after %d refusals, want at least 4 attempts, counted", r.res.Error.ErrorMessage, attempts)
+	}
+	if r.res.Duration > 23*time.Second || r.res.Duration < 7*time.Second {
+		t.Errorf("gave up after %v, want between 7s and 23s of a 30s invocation", r.res.Duration)
+	}
+	if len(r.state.SNS) != 0 {
+		t.Errorf("%d findings published", len(r.state.SNS))
+	}
+	unchanged(t, r.root(t, acct))
+}
