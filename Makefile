@@ -13,7 +13,7 @@ GO    ?= go
 GOFILES = $(shell git ls-files -co --exclude-standard '*.go' 2>/dev/null)
 
 # name of functions/<dir> for each template LogicalId
-FUNCTIONS := root-activity-alerter new-account-hardener
+FUNCTIONS := root-activity-alerter new-account-hardener bucket-policy-unlocker queue-policy-unlocker
 
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
@@ -66,3 +66,9 @@ build-RootActivityAlerterFunction:
 
 build-NewAccountHardenerFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/new-account-hardener
+
+build-BucketPolicyUnlockerFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/bucket-policy-unlocker
+
+build-QueuePolicyUnlockerFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/queue-policy-unlocker

@@ -28,6 +28,8 @@ type benchCase struct {
 var benchCases = []benchCase{
 	{"root-activity-alerter", "console-login-root-success-no-mfa"},
 	{"new-account-hardener", "invite-account"},
+	{"bucket-policy-unlocker", "deny-all"},
+	{"queue-policy-unlocker", "set-queue-attributes-deny-all"},
 }
 
 // Targets: what a user of rootguard should be able to count on. make bench

@@ -31,6 +31,7 @@ type demoStep struct {
 var demoSteps = []demoStep{
 	{"Root activity alerts", demoAlerts},
 	{"Harden a newly joined account", demoHarden},
+	{"Unlock a locked bucket and queue", demoUnlock},
 }
 
 // demoRun is what a step gets: the running bed and a way to invoke functions

@@ -40,6 +40,15 @@ const (
 	// EnvManagementAccountID is the organization's management account,
 	// which no function acts on; optional.
 	EnvManagementAccountID = "ROOTGUARD_MANAGEMENT_ACCOUNT_ID"
+	// EnvOrganizationID is the organization (o-...), which lets the lockout
+	// analysis decide conditions on aws:PrincipalOrgID and
+	// aws:ResourceOrgID; optional.
+	EnvOrganizationID = "ROOTGUARD_ORGANIZATION_ID"
+	// EnvRepairConditional, true, makes the policy unlockers also remove
+	// statements whose lockout depends on the request's network location
+	// or on conditions the analysis cannot decide (default false: report
+	// them only).
+	EnvRepairConditional = "ROOTGUARD_REPAIR_CONDITIONAL"
 )
 
 // Settings is the shared configuration of a rootguard function.
@@ -50,6 +59,8 @@ type Settings struct {
 	ExemptAccounts      []string
 	OwnRolePatterns     []string
 	ManagementAccountID string
+	OrganizationID      string
+	RepairConditional   bool
 }
 
 // Load reads the settings through getenv (os.Getenv in a function's main).
@@ -81,6 +92,10 @@ func Load(getenv func(string) string) (Settings, error) {
 		s.ManagementAccountID, err = parseAccountID(v)
 		check(EnvManagementAccountID, err)
 	}
+	s.OrganizationID, err = parseOrganizationID(getenv(EnvOrganizationID))
+	check(EnvOrganizationID, err)
+	s.RepairConditional, err = parseOr(getenv(EnvRepairConditional), false, parseBool)
+	check(EnvRepairConditional, err)
 	if err := errors.Join(errs...); err != nil {
 		return Settings{}, err
 	}
@@ -136,6 +151,27 @@ func parseAccountID(v string) (string, error) {
 		return "", fmt.Errorf("%q is not a 12-digit account id", v)
 	}
 	return v, nil
+}
+
+var organizationIDPattern = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+
+func parseOrganizationID(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v != "" && !organizationIDPattern.MatchString(v) {
+		return "", fmt.Errorf("%q is not an organization id (o- and 10 to 32 lower-case letters or digits)", v)
+	}
+	return v, nil
+}
+
+// parseBool reads true or false, ignoring case and surrounding spaces.
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", v)
 }
 
 // SNS topic names: up to 256 letters, digits, hyphens and underscores,

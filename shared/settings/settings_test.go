@@ -103,6 +103,23 @@ func TestLoad(t *testing.T) {
 		},
 		{name: "management account bad", vars: map[string]string{EnvManagementAccountID: "1111-2222-3333"}, wantErr: []string{`ROOTGUARD_MANAGEMENT_ACCOUNT_ID: "1111-2222-3333" is not a 12-digit account id`}},
 		{
+			name: "organization id", vars: map[string]string{EnvOrganizationID: " o-exampleorgid "},
+			check: func(t *testing.T, s Settings) { eq(t, s.OrganizationID, "o-exampleorgid") },
+		},
+		{name: "organization id bad", vars: map[string]string{EnvOrganizationID: "exampleorgid"}, wantErr: []string{`ROOTGUARD_ORGANIZATION_ID: "exampleorgid" is not an organization id`}},
+		{name: "organization id upper case", vars: map[string]string{EnvOrganizationID: "o-EXAMPLEORGID"}, wantErr: []string{"ROOTGUARD_ORGANIZATION_ID:"}},
+		{name: "organization id too short", vars: map[string]string{EnvOrganizationID: "o-abc"}, wantErr: []string{"ROOTGUARD_ORGANIZATION_ID:"}},
+		{
+			name: "repair conditional", vars: map[string]string{EnvRepairConditional: " TRUE "},
+			check: func(t *testing.T, s Settings) { eq(t, s.RepairConditional, true) },
+		},
+		{
+			name: "repair conditional false", vars: map[string]string{EnvRepairConditional: "false"},
+			check: func(t *testing.T, s Settings) { eq(t, s.RepairConditional, false) },
+		},
+		{name: "repair conditional bad", vars: map[string]string{EnvRepairConditional: "yes"}, wantErr: []string{`ROOTGUARD_REPAIR_CONDITIONAL: "yes" is not true or false`}},
+		{name: "repair conditional numeric", vars: map[string]string{EnvRepairConditional: "1"}, wantErr: []string{"ROOTGUARD_REPAIR_CONDITIONAL:"}},
+		{
 			name:    "every error reported",
 			vars:    map[string]string{EnvMode: "x", EnvSlackMinSeverity: "y", EnvExemptAccounts: "z"},
 			wantErr: []string{"ROOTGUARD_MODE:", "ROOTGUARD_SLACK_MIN_SEVERITY:", "ROOTGUARD_EXEMPT_ACCOUNTS:"},
