@@ -437,13 +437,7 @@ func (h *Handler) name(ctx context.Context, j trail.Joining) string {
 
 // finding fills what every finding of this function shares.
 func (h *Handler) finding(rec trail.Record, kind notify.Kind, sev notify.Severity, account, name, summary string, d notify.Details, actions []string) notify.Finding {
-	// CloudTrail's event id names the event itself, so a redelivery gives
-	// the same finding id, which subscribers deduplicate on.
-	eventID := cmp.Or(rec.EventID, rec.Envelope.ID)
-	eventTime := rec.EventTime.Time
-	if eventTime.IsZero() {
-		eventTime = rec.Envelope.Time
-	}
+	eventID := rec.SourceID()
 	resource := "arn:aws:iam::" + account + ":root"
 	if actions == nil {
 		actions = []string{}
@@ -461,7 +455,7 @@ func (h *Handler) finding(rec trail.Record, kind notify.Kind, sev notify.Severit
 		Actions:     actions,
 		Mode:        h.settings.Mode,
 		EventID:     eventID,
-		EventTime:   eventTime.UTC().Truncate(time.Second),
+		EventTime:   rec.SourceTime(),
 	}
 }
 

@@ -12,13 +12,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
-	"github.com/rootguard/rootguard/shared/accountname"
-	"github.com/rootguard/rootguard/shared/notify"
+	"github.com/rootguard/rootguard/shared/coldstart"
 	"github.com/rootguard/rootguard/shared/rootsession"
-	"github.com/rootguard/rootguard/shared/settings"
 	"github.com/rootguard/rootguard/shared/unlock"
 )
 
@@ -27,27 +23,19 @@ func main() {
 	slog.SetDefault(logger)
 	ctx := context.Background()
 
-	s, err := settings.Load(os.Getenv)
+	env, err := coldstart.Load(ctx, os.Getenv, logger)
 	if err != nil {
-		fail(logger, "invalid configuration", err)
+		fail(logger, "cold start", err)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		fail(logger, "load AWS configuration", err)
-	}
-	n, err := notify.New(ctx, cfg, s.Notify, logger)
-	if err != nil {
-		fail(logger, "set up notifications", err)
-	}
-	sessions, err := rootsession.New(cfg, rootsession.WithManagementAccount(s.ManagementAccountID))
+	sessions, err := rootsession.New(env.AWS, rootsession.WithManagementAccount(env.Settings.ManagementAccountID))
 	if err != nil {
 		fail(logger, "set up root sessions", err)
 	}
-	h, err := unlock.NewHandler(s, unlock.Parts{
+	h, err := unlock.NewHandler(env.Settings, unlock.Parts{
 		Service:  queues{client: newSQSClient},
 		Sessions: sessions,
-		Notifier: n,
-		Accounts: accountname.New(organizations.NewFromConfig(cfg), logger),
+		Notifier: env.Notifier,
+		Accounts: env.Accounts,
 		Logger:   logger,
 	})
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/rootguard/rootguard/shared/notify"
 	"github.com/rootguard/rootguard/shared/rootsession"
@@ -173,13 +172,7 @@ func (h *Handler) consoleLogin(ctx context.Context, rec trail.Record, login trai
 
 // finding fills what every finding of this function shares.
 func (h *Handler) finding(rec trail.Record, kind notify.Kind, sev notify.Severity, account, name, resource, summary string, d notify.Details) notify.Finding {
-	// CloudTrail's event id names the call itself, so a duplicate EventBridge
-	// delivery, or the same record through another bus, gives the same finding.
-	eventID := cmp.Or(rec.EventID, rec.Envelope.ID)
-	eventTime := rec.EventTime.Time
-	if eventTime.IsZero() {
-		eventTime = rec.Envelope.Time
-	}
+	eventID := rec.SourceID()
 	return notify.Finding{
 		ID:          notify.NewID(kind, eventID, resource),
 		Kind:        kind,
@@ -193,7 +186,7 @@ func (h *Handler) finding(rec trail.Record, kind notify.Kind, sev notify.Severit
 		Actions:     []string{},
 		Mode:        h.settings.Mode,
 		EventID:     eventID,
-		EventTime:   eventTime.UTC().Truncate(time.Second),
+		EventTime:   rec.SourceTime(),
 	}
 }
 

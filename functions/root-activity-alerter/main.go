@@ -9,12 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
-	"github.com/rootguard/rootguard/shared/accountname"
-	"github.com/rootguard/rootguard/shared/notify"
-	"github.com/rootguard/rootguard/shared/settings"
+	"github.com/rootguard/rootguard/shared/coldstart"
 )
 
 func main() {
@@ -22,19 +18,11 @@ func main() {
 	slog.SetDefault(logger)
 	ctx := context.Background()
 
-	s, err := settings.Load(os.Getenv)
+	env, err := coldstart.Load(ctx, os.Getenv, logger)
 	if err != nil {
-		fail(logger, "invalid configuration", err)
+		fail(logger, "cold start", err)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		fail(logger, "load AWS configuration", err)
-	}
-	n, err := notify.New(ctx, cfg, s.Notify, logger)
-	if err != nil {
-		fail(logger, "set up notifications", err)
-	}
-	h, err := NewHandler(s, n, accountname.New(organizations.NewFromConfig(cfg), logger), logger)
+	h, err := NewHandler(env.Settings, env.Notifier, env.Accounts, logger)
 	if err != nil {
 		fail(logger, "set up handler", err)
 	}

@@ -328,6 +328,26 @@ func (r Record) AccountID() string {
 	return ""
 }
 
+// SourceID identifies the recorded call: CloudTrail's event id, else the
+// EventBridge event's. A redelivered event, or the same record through another
+// bus, has the same SourceID, so findings keyed on it are stable.
+func (r Record) SourceID() string {
+	if r.EventID != "" {
+		return r.EventID
+	}
+	return r.Envelope.ID
+}
+
+// SourceTime is when the call was recorded, else when the event was put on
+// the bus; UTC, to the second.
+func (r Record) SourceTime() time.Time {
+	t := r.EventTime.Time
+	if t.IsZero() {
+		t = r.Envelope.Time
+	}
+	return t.UTC().Truncate(time.Second)
+}
+
 // Region is the region the call was recorded in, else the event's region.
 func (r Record) Region() string {
 	if r.AWSRegion != "" {

@@ -325,3 +325,28 @@ func TestFieldErrorUnwraps(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+func TestSourceIDAndTime(t *testing.T) {
+	busTime := time.Date(2026, 6, 2, 15, 2, 40, 0, time.UTC)
+	callTime := time.Date(2026, 6, 2, 15, 2, 33, 500, time.FixedZone("x", 3600))
+	tests := []struct {
+		name     string
+		rec      Record
+		wantID   string
+		wantTime time.Time
+	}{
+		{"cloudtrail ids win", Record{EventID: "ct-1", EventTime: Timestamp{Time: callTime}, Envelope: Envelope{ID: "eb-1", Time: busTime}},
+			"ct-1", callTime.UTC().Truncate(time.Second)},
+		{"envelope when the record has none", Record{Envelope: Envelope{ID: "eb-1", Time: busTime}}, "eb-1", busTime},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.rec.SourceID(); got != tt.wantID {
+				t.Errorf("SourceID = %q, want %q", got, tt.wantID)
+			}
+			if got := tt.rec.SourceTime(); !got.Equal(tt.wantTime) || got.Location() != time.UTC {
+				t.Errorf("SourceTime = %v, want %v in UTC", got, tt.wantTime)
+			}
+		})
+	}
+}

@@ -31,7 +31,6 @@ import (
 	"log/slog"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
@@ -560,13 +559,7 @@ func statementNames(res lockout.Result, includeConditional bool) string {
 // finding fills what every finding shares.
 func (j *job) finding(ctx context.Context, kind notify.Kind, sev notify.Severity, summary string, d notify.Details) *notify.Finding {
 	t := j.target
-	// CloudTrail's event id names the call itself, so a duplicate delivery,
-	// or the same record through another bus, gives the same finding.
-	eventID := cmp.Or(j.rec.EventID, j.rec.Envelope.ID)
-	eventTime := j.rec.EventTime.Time
-	if eventTime.IsZero() {
-		eventTime = j.rec.Envelope.Time
-	}
+	eventID := j.rec.SourceID()
 	actions := j.actions
 	if actions == nil {
 		actions = []string{}
@@ -584,7 +577,7 @@ func (j *job) finding(ctx context.Context, kind notify.Kind, sev notify.Severity
 		Actions:     actions,
 		Mode:        j.h.settings.Mode,
 		EventID:     eventID,
-		EventTime:   eventTime.UTC().Truncate(time.Second),
+		EventTime:   j.rec.SourceTime(),
 	}
 }
 
