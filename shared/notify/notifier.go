@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -60,7 +61,11 @@ func New(ctx context.Context, awsCfg aws.Config, cfg Config, logger *slog.Logger
 		}
 		publisher = sns.NewFromConfig(awsCfg, func(o *sns.Options) {
 			o.Region = a.Region
-			o.RetryMaxAttempts = snsMaxAttempts
+			// SNS's modelled throttling error (Throttled, 429) is not among the
+			// standard retryer's throttle codes.
+			o.Retryer = retry.AddWithErrorCodes(retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = snsMaxAttempts
+			}), "Throttled")
 		})
 	}
 	var webhookURL string
@@ -129,16 +134,21 @@ func (n *Notifier) Deliver(ctx context.Context, f Finding) error {
 		return err
 	}
 	log := n.logger.With(slog.String("finding_id", f.ID), slog.String("kind", string(f.Kind)), slog.String("severity", string(f.Severity)))
-	var errs []error
+	// The sinks are independent: both run at once, so one that hangs until
+	// the Lambda deadline cannot keep the other from being tried.
+	var wg sync.WaitGroup
+	var snsErr, slackErr error
 	if n.sns != nil && !n.delivered("sns", f.ID, log) {
-		msgID, err := n.sns.publish(ctx, f)
-		if err != nil {
-			log.Warn("sns delivery failed", slog.String("topic", n.sns.topicARN), slog.Any("error", err))
-			errs = append(errs, fmt.Errorf("sns topic %s: %w", n.sns.topicARN, err))
-		} else {
+		wg.Go(func() {
+			msgID, err := n.sns.publish(ctx, f)
+			if err != nil {
+				log.Warn("sns delivery failed", slog.String("topic", n.sns.topicARN), slog.Any("error", err))
+				snsErr = fmt.Errorf("sns topic %s: %w", n.sns.topicARN, err)
+				return
+			}
 			n.remember("sns", f.ID)
 			log.Info("finding delivered", slog.String("sink", "sns"), slog.String("message_id", msgID))
-		}
+		})
 	}
 	if n.slack != nil {
 		switch {
@@ -146,16 +156,19 @@ func (n *Notifier) Deliver(ctx context.Context, f Finding) error {
 			log.Debug("finding below slack minimum severity", slog.String("slack_min_severity", string(n.slack.min)))
 		case n.delivered("slack", f.ID, log):
 		default:
-			if err := n.slack.post(ctx, f); err != nil {
-				log.Warn("slack delivery failed", slog.Any("error", err))
-				errs = append(errs, fmt.Errorf("slack webhook: %w", err))
-			} else {
+			wg.Go(func() {
+				if err := n.slack.post(ctx, f); err != nil {
+					log.Warn("slack delivery failed", slog.Any("error", err))
+					slackErr = fmt.Errorf("slack webhook: %w", err)
+					return
+				}
 				n.remember("slack", f.ID)
 				log.Info("finding delivered", slog.String("sink", "slack"))
-			}
+			})
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	wg.Wait()
+	if err := errors.Join(snsErr, slackErr); err != nil {
 		return fmt.Errorf("deliver finding %s: %w", f.ID, err)
 	}
 	return nil
