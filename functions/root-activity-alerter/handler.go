@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 
+	"github.com/rootguard/rootguard/shared/accountname"
 	"github.com/rootguard/rootguard/shared/notify"
 	"github.com/rootguard/rootguard/shared/rootsession"
 	"github.com/rootguard/rootguard/shared/settings"
@@ -23,8 +25,10 @@ type namer interface {
 	Name(ctx context.Context, accountID string) string
 }
 
-// ownTasks are the task policies rootguard's own functions use; a session
-// with one of them opened by one of rootguard's roles is expected automation.
+// ownTasks are the task policies rootguard's functions use. A session opened
+// by one of rootguard's roles is expected automation when its task is one the
+// role's ROOTGUARD_OWN_ROLE_PATTERNS entry names, or, for an entry that names
+// none, one of these.
 var ownTasks = map[rootsession.Task]bool{
 	rootsession.AuditRootUserCredentials:  true,
 	rootsession.DeleteRootUserCredentials: true,
@@ -80,7 +84,7 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (*notify.Fi
 		return nil, nil
 	}
 	if err := h.notifier.Deliver(ctx, f); err != nil {
-		return nil, fmt.Errorf("deliver finding %s: %w", f.ID, err)
+		return nil, err
 	}
 	h.logger.InfoContext(ctx, "finding delivered", "finding_id", f.ID, "kind", f.Kind, "severity", f.Severity, "account", f.AccountID)
 	return &f, nil
@@ -97,29 +101,34 @@ func (h *Handler) assumeRoot(ctx context.Context, rec trail.Record) (notify.Find
 		taskWords = task.String()
 	}
 	caller := a.Caller()
-	own := caller != "" && h.settings.MatchOwnRole(caller)
+	expected := known && h.expectedAutomation(caller, task)
 
 	severity := notify.SeverityHigh
-	if own && ownTasks[task] {
+	if expected {
 		severity = notify.SeverityInfo
 	}
+	// A refused call may not say whom it targeted; it is still reported.
 	account := a.TargetAccount()
-	name := h.accounts.Name(ctx, account)
+	name, resource := accountname.Unknown, ""
+	if account != "" {
+		name = h.accounts.Name(ctx, account)
+		resource = "arn:aws:iam::" + account + ":root"
+	}
 
 	verb := "opened"
 	if rec.Failed() {
 		verb = "attempted"
 	}
 	who := cmp.Or(a.CallerARN, caller, "an unknown caller")
-	summary := fmt.Sprintf("Root session to %s %s in %s (%s) by %s", taskWords, verb, account, name, who)
-	if own && ownTasks[task] {
+	summary := fmt.Sprintf("Root session to %s %s in %s (%s) by %s", taskWords, verb, cmp.Or(account, "an unknown account"), name, who)
+	if expected {
 		summary += " (rootguard automation)"
 	}
 
 	d := notify.Details{
 		{Key: "caller", Value: who},
 		{Key: "caller_role", Value: a.IssuerARN},
-		{Key: "expected_automation", Value: boolWord(own && ownTasks[task])},
+		{Key: "expected_automation", Value: boolWord(expected)},
 		{Key: "target_account", Value: account},
 		{Key: "target_principal", Value: a.TargetPrincipal},
 		{Key: "task", Value: taskWords},
@@ -128,12 +137,28 @@ func (h *Handler) assumeRoot(ctx context.Context, rec trail.Record) (notify.Find
 		{Key: "root_session_access_key_id", Value: a.AccessKeyID},
 		{Key: "source_ip", Value: rec.SourceIPAddress},
 		{Key: "user_agent", Value: rec.UserAgent},
-		{Key: "region", Value: rec.Region()},
 	}
 	if rec.Failed() {
 		d = append(d, notify.Fact{Key: "error", Value: errorText(rec)})
 	}
-	return h.finding(rec, notify.KindRootSession, severity, account, name, "arn:aws:iam::"+account+":root", summary, prune(d)), nil
+	return h.finding(rec, notify.KindRootSession, severity, account, name, resource, summary, prune(d)), nil
+}
+
+// expectedAutomation reports whether caller is one of rootguard's roles using
+// a task policy that role uses.
+func (h *Handler) expectedAutomation(caller string, task rootsession.Task) bool {
+	if caller == "" {
+		return false
+	}
+	tasks, own := h.settings.OwnRoleTasks(caller)
+	switch {
+	case !own:
+		return false
+	case tasks == nil:
+		return ownTasks[task]
+	default:
+		return slices.Contains(tasks, task.PolicyName())
+	}
 }
 
 func (h *Handler) consoleLogin(ctx context.Context, rec trail.Record, login trail.ConsoleLogin) notify.Finding {

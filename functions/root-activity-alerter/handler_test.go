@@ -166,7 +166,7 @@ func TestAssumeRootDetails(t *testing.T) {
 			t.Errorf("details[%s] = %v, want %q", k, got, v)
 		}
 	}
-	for _, k := range []string{"caller", "source_ip", "user_agent", "root_session_access_key_id", "region"} {
+	for _, k := range []string{"caller", "source_ip", "user_agent", "root_session_access_key_id"} {
 		if v, ok := f.Details.Value(k); !ok || v == "" {
 			t.Errorf("details lack %s", k)
 		}

@@ -54,7 +54,16 @@ func (t Task) ARN() string {
 	if !t.valid() {
 		return ""
 	}
-	return arnPrefix + tasks[t].policy
+	return arnPrefix + t.PolicyName()
+}
+
+// PolicyName is the task policy's name, e.g. IAMDeleteRootUserCredentials,
+// or "" for an unknown task.
+func (t Task) PolicyName() string {
+	if !t.valid() {
+		return ""
+	}
+	return tasks[t].policy
 }
 
 // String describes the task in a few words, as findings show it.
@@ -71,6 +80,12 @@ func (t Task) Description() string {
 		return ""
 	}
 	return tasks[t].description
+}
+
+// TaskFromPolicyName returns the task whose policy is named name, e.g.
+// IAMDeleteRootUserCredentials.
+func TaskFromPolicyName(name string) (Task, bool) {
+	return TaskFromARN(arnPrefix + name)
 }
 
 // TaskFromARN returns the task whose policy ARN is arn, as found in

@@ -62,3 +62,15 @@ func TestUnknownTask(t *testing.T) {
 		}
 	}
 }
+
+func TestTaskFromPolicyName(t *testing.T) {
+	for task := AuditRootUserCredentials; task <= UnlockSQSQueuePolicy; task++ {
+		got, ok := TaskFromPolicyName(task.PolicyName())
+		if !ok || got != task {
+			t.Errorf("TaskFromPolicyName(%q) = %v, %v; want %v", task.PolicyName(), got, ok, task)
+		}
+	}
+	if _, ok := TaskFromPolicyName("IAMDeleteEverything"); ok {
+		t.Error("an unknown policy name was accepted")
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/rootguard/rootguard/shared/rootsession"
 )
 
 // Role patterns are IAM role ARNs with the wildcards of IAM's ArnLike:
@@ -19,6 +21,35 @@ var (
 	rolePatternPartition = regexp.MustCompile(`^[a-z*?-]+$`)
 	rolePatternAccount   = regexp.MustCompile(`^[0-9*?]{1,12}$`)
 )
+
+// OwnRole is one entry of ROOTGUARD_OWN_ROLE_PATTERNS: a role ARN pattern,
+// optionally followed by =TASK+TASK..., the task policies (by name, such as
+// IAMDeleteRootUserCredentials) that role uses. Without tasks the role may
+// use any task policy rootguard uses.
+type OwnRole struct {
+	Pattern string
+	Tasks   []string
+}
+
+func parseOwnRole(v string) (OwnRole, error) {
+	pattern, tasks, hasTasks := strings.Cut(v, "=")
+	p, err := parseRolePattern(strings.TrimSpace(pattern))
+	if err != nil {
+		return OwnRole{}, err
+	}
+	r := OwnRole{Pattern: p}
+	if !hasTasks {
+		return r, nil
+	}
+	for _, t := range strings.Split(tasks, "+") {
+		t = strings.TrimSpace(t)
+		if _, ok := rootsession.TaskFromPolicyName(t); !ok {
+			return OwnRole{}, fmt.Errorf("%q after %q is not a task policy name such as IAMDeleteRootUserCredentials", t, p)
+		}
+		r.Tasks = append(r.Tasks, t)
+	}
+	return r, nil
+}
 
 func parseRolePattern(v string) (string, error) {
 	parts := strings.SplitN(v, ":", 6)
@@ -45,16 +76,31 @@ func parseRolePattern(v string) (string, error) {
 //     path matches only role ARNs. A miss errs on the safe side (the call
 //     is reported as someone else's).
 func (s Settings) MatchOwnRole(principal string) bool {
+	_, own := s.OwnRoleTasks(principal)
+	return own
+}
+
+// OwnRoleTasks reports whether principal is one of rootguard's own roles and
+// which task policies that role uses: nil when a matching entry names none
+// (any task rootguard uses). Matched as MatchOwnRole.
+func (s Settings) OwnRoleTasks(principal string) (tasks []string, own bool) {
 	candidate, ok := roleARN(principal)
 	if !ok {
-		return false
+		return nil, false
 	}
-	for _, p := range s.OwnRolePatterns {
-		if arnLike(p, candidate) {
-			return true
+	unrestricted := false
+	for _, r := range s.OwnRoles {
+		if !arnLike(r.Pattern, candidate) {
+			continue
 		}
+		own = true
+		unrestricted = unrestricted || r.Tasks == nil
+		tasks = append(tasks, r.Tasks...)
 	}
-	return false
+	if unrestricted {
+		tasks = nil
+	}
+	return tasks, own
 }
 
 // roleARN returns the role ARN for a role or assumed-role session ARN.

@@ -35,7 +35,8 @@ const (
 	// separated by commas.
 	EnvExemptAccounts = "ROOTGUARD_EXEMPT_ACCOUNTS"
 	// EnvOwnRolePatterns lists, separated by commas, IAM role ARN patterns
-	// (wildcards * and ?) of rootguard's own roles.
+	// (wildcards * and ?) of rootguard's own roles, each optionally followed
+	// by =TASK+TASK, the task policies that role uses (see OwnRole).
 	EnvOwnRolePatterns = "ROOTGUARD_OWN_ROLE_PATTERNS"
 	// EnvManagementAccountID is the organization's management account,
 	// which no function acts on; optional.
@@ -57,7 +58,7 @@ type Settings struct {
 	Notify              notify.Config
 	Mode                notify.Mode
 	ExemptAccounts      []string
-	OwnRolePatterns     []string
+	OwnRoles            []OwnRole
 	ManagementAccountID string
 	OrganizationID      string
 	RepairConditional   bool
@@ -86,7 +87,7 @@ func Load(getenv func(string) string) (Settings, error) {
 	check(EnvMode, err)
 	s.ExemptAccounts, err = parseList(getenv(EnvExemptAccounts), parseAccountID)
 	check(EnvExemptAccounts, err)
-	s.OwnRolePatterns, err = parseList(getenv(EnvOwnRolePatterns), parseRolePattern)
+	s.OwnRoles, err = parseList(getenv(EnvOwnRolePatterns), parseOwnRole)
 	check(EnvOwnRolePatterns, err)
 	if v := strings.TrimSpace(getenv(EnvManagementAccountID)); v != "" {
 		s.ManagementAccountID, err = parseAccountID(v)
@@ -127,8 +128,8 @@ func parseOr[T any](v string, def T, parse func(string) (T, error)) (T, error) {
 
 // parseList splits v at commas, ignoring spaces and empty entries, and
 // parses each entry.
-func parseList(v string, parse func(string) (string, error)) ([]string, error) {
-	var out []string
+func parseList[T any](v string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
 	for _, item := range strings.Split(v, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {

@@ -88,9 +88,20 @@ func TestLoad(t *testing.T) {
 		{
 			name: "own role patterns", vars: map[string]string{EnvOwnRolePatterns: "arn:aws:iam::111122223333:role/rootguard-*, arn:aws:iam::*:role/path/rootguard-hardener"},
 			check: func(t *testing.T, s Settings) {
-				eq(t, s.OwnRolePatterns, []string{"arn:aws:iam::111122223333:role/rootguard-*", "arn:aws:iam::*:role/path/rootguard-hardener"})
+				eq(t, s.OwnRoles, []OwnRole{{Pattern: "arn:aws:iam::111122223333:role/rootguard-*"}, {Pattern: "arn:aws:iam::*:role/path/rootguard-hardener"}})
 			},
 		},
+		{
+			name: "own roles with their task policies", vars: map[string]string{EnvOwnRolePatterns: "arn:aws:iam::111122223333:role/rg-hardener=IAMAuditRootUserCredentials+IAMDeleteRootUserCredentials, arn:aws:iam::111122223333:role/rg-bucket= S3UnlockBucketPolicy"},
+			check: func(t *testing.T, s Settings) {
+				eq(t, s.OwnRoles, []OwnRole{
+					{Pattern: "arn:aws:iam::111122223333:role/rg-hardener", Tasks: []string{"IAMAuditRootUserCredentials", "IAMDeleteRootUserCredentials"}},
+					{Pattern: "arn:aws:iam::111122223333:role/rg-bucket", Tasks: []string{"S3UnlockBucketPolicy"}},
+				})
+			},
+		},
+		{name: "own role with an unknown task", vars: map[string]string{EnvOwnRolePatterns: "arn:aws:iam::111122223333:role/rg=DeleteEverything"}, wantErr: []string{"ROOTGUARD_OWN_ROLE_PATTERNS:", `"DeleteEverything"`, "not a task policy name"}},
+		{name: "own role with an empty task list", vars: map[string]string{EnvOwnRolePatterns: "arn:aws:iam::111122223333:role/rg="}, wantErr: []string{"ROOTGUARD_OWN_ROLE_PATTERNS:", "not a task policy name"}},
 		{name: "own role pattern not a role", vars: map[string]string{EnvOwnRolePatterns: "arn:aws:iam::111122223333:user/x"}, wantErr: []string{"ROOTGUARD_OWN_ROLE_PATTERNS:", "not an IAM role ARN pattern"}},
 		{name: "own role pattern assumed-role", vars: map[string]string{EnvOwnRolePatterns: "arn:aws:sts::111122223333:assumed-role/rootguard/*"}, wantErr: []string{"ROOTGUARD_OWN_ROLE_PATTERNS:"}},
 		{name: "own role pattern bare name", vars: map[string]string{EnvOwnRolePatterns: "rootguard-*"}, wantErr: []string{"ROOTGUARD_OWN_ROLE_PATTERNS:"}},
@@ -249,6 +260,34 @@ func TestGlob(t *testing.T) {
 	for _, tt := range tests {
 		if got := glob(tt.pattern, tt.s); got != tt.want {
 			t.Errorf("glob(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestOwnRoleTasks(t *testing.T) {
+	s, err := Load(env(map[string]string{EnvOwnRolePatterns: "arn:aws:iam::111122223333:role/rg-hardener=IAMAuditRootUserCredentials+IAMDeleteRootUserCredentials," +
+		"arn:aws:iam::111122223333:role/rg-bucket=S3UnlockBucketPolicy,arn:aws:iam::111122223333:role/rg-any-*"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		principal string
+		wantOwn   bool
+		wantTasks []string
+	}{
+		{"arn:aws:iam::111122223333:role/rg-hardener", true, []string{"IAMAuditRootUserCredentials", "IAMDeleteRootUserCredentials"}},
+		{"arn:aws:sts::111122223333:assumed-role/rg-bucket/session", true, []string{"S3UnlockBucketPolicy"}},
+		{"arn:aws:iam::111122223333:role/rg-any-thing", true, nil},
+		{"arn:aws:iam::111122223333:role/rg-other", false, nil},
+		{"arn:aws:iam::444455556666:role/rg-hardener", false, nil},
+	}
+	for _, tt := range tests {
+		tasks, own := s.OwnRoleTasks(tt.principal)
+		if own != tt.wantOwn || !reflect.DeepEqual(tasks, tt.wantTasks) {
+			t.Errorf("OwnRoleTasks(%s) = %v, %v; want %v, %v", tt.principal, tasks, own, tt.wantTasks, tt.wantOwn)
+		}
+		if s.MatchOwnRole(tt.principal) != tt.wantOwn {
+			t.Errorf("MatchOwnRole(%s) disagrees", tt.principal)
 		}
 	}
 }
