@@ -40,7 +40,8 @@ func Load(ctx context.Context, getenv func(string) string, logger *slog.Logger) 
 	}
 	n, err := notify.New(ctx, cfg, s.Notify, logger)
 	if err != nil {
-		return Env{}, fmt.Errorf("set up notifications: %w", err)
+		// The only cold-start call notify makes is reading the webhook.
+		return Env{}, fmt.Errorf("set up notifications from %s: %w", settings.EnvSlackWebhookSecret, err)
 	}
 	return Env{
 		Settings: s,
