@@ -10,7 +10,6 @@
 
 SHELL := /bin/bash
 GO    ?= go
-GOFILES = $(shell git ls-files -co --exclude-standard '*.go' 2>/dev/null)
 
 # name of functions/<dir> for each template LogicalId
 FUNCTIONS := root-activity-alerter new-account-hardener bucket-policy-unlocker queue-policy-unlocker
@@ -18,19 +17,25 @@ FUNCTIONS := root-activity-alerter new-account-hardener bucket-policy-unlocker q
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: test demo bench build tools fmt-check vet gotest lint clean
+.PHONY: test demo bench build tools go-tool moto-tool cfn-lint-tool fmt-check vet gotest lint clean
 
 test: tools fmt-check vet gotest lint
 
 # Fail loudly, with the install command, when a required tool is missing:
 # the end-to-end tests need moto_server and are never skipped under make test.
-tools:
+tools: go-tool moto-tool cfn-lint-tool
+
+go-tool:
 	@command -v $(GO) >/dev/null || { echo "error: go not found: install Go 1.26+ (https://go.dev/dl/)"; exit 1; }
-	@command -v moto_server >/dev/null || { echo "error: moto_server not found: install it with  pip install 'moto[server]>=5.2'"; exit 1; }
+
+moto-tool:
+	@command -v moto_server >/dev/null || { echo "error: moto_server not found: install it with  pip install 'moto[server]'"; exit 1; }
+
+cfn-lint-tool:
 	@command -v cfn-lint >/dev/null || { echo "error: cfn-lint not found: install it with  pip install cfn-lint"; exit 1; }
 
 fmt-check:
-	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
@@ -43,10 +48,10 @@ gotest:
 lint:
 	cfn-lint template.yaml
 
-demo: tools
+demo: go-tool moto-tool
 	$(GO) run ./cmd/localorg demo --seed events/org.json
 
-bench: tools
+bench: go-tool moto-tool
 	$(GO) run ./cmd/localorg bench
 
 build: $(addprefix bin/,$(addsuffix /bootstrap,$(FUNCTIONS)))
