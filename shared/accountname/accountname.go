@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
@@ -19,6 +20,9 @@ import (
 
 // Unknown is the name of an account that cannot be named.
 const Unknown = "unknown"
+
+// lookupTimeout bounds one DescribeAccount call, retries included.
+const lookupTimeout = 5 * time.Second
 
 // DescribeAccountAPI is the Organizations call a Cache needs.
 type DescribeAccountAPI interface {
@@ -52,6 +56,9 @@ func (c *Cache) Name(ctx context.Context, accountID string) string {
 	if ok {
 		return name
 	}
+	// A name is a nicety: it must not eat the time the finding needs.
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
 	out, err := c.api.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: &accountID})
 	var notFound *orgtypes.AccountNotFoundException
 	switch {
