@@ -133,8 +133,8 @@ func (w *s3World) client(t *testing.T) fakeS3 {
 	}
 }
 
-// set makes bucket exist in dev with the policy event sets.
-func (w *s3World) set(t *testing.T, event []byte) {
+// bucketChange is the bucket-policy change event records.
+func bucketChange(t *testing.T, event []byte) trail.BucketPolicyChange {
 	t.Helper()
 	rec, err := trail.ParseJSON(event)
 	if err != nil {
@@ -144,6 +144,13 @@ func (w *s3World) set(t *testing.T, event []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// set makes bucket exist in dev with the policy event sets.
+func (w *s3World) set(t *testing.T, event []byte) {
+	t.Helper()
+	c := bucketChange(t, event)
 	w.exists[c.Bucket] = true
 	if c.Policy != nil {
 		w.policies[c.Bucket] = string(c.Policy)

@@ -47,63 +47,15 @@ type e2e struct {
 
 func startFunction(t *testing.T, bed *testbed.Bed, env ...string) *e2e {
 	t.Helper()
-	// The context is the process's lifetime: the test's.
-	fn, err := bed.Function(t.Context(), functionName, env...)
-	if err != nil {
-		t.Fatalf("start %s: %v", functionName, err)
-	}
-	t.Cleanup(func() { fn.Close() })
-	return &e2e{bed: bed, fn: fn}
+	return &e2e{bed: bed, fn: bed.FunctionForTest(t, functionName, env...)}
 }
 
-// run is one invocation: its result and the calls it made.
-type run struct {
-	res     lambdaharness.Result
-	finding *notify.Finding
-	calls   []localorg.Call
-	state   *localorg.State
-}
+// run is one invocation and what it caused.
+type run struct{ testbed.Invocation }
 
 func (e *e2e) invoke(t *testing.T, event []byte) run {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	before := e.state(t)
-	res, err := e.fn.Invoke(ctx, event)
-	if err != nil {
-		t.Fatalf("invoke: %v", err)
-	}
-	r := run{res: res, state: e.state(t)}
-	for _, c := range r.state.Calls[len(before.Calls):] {
-		// The Slack webhook secret is read at cold start, not by the event.
-		if c.Service != "secretsmanager" {
-			r.calls = append(r.calls, c)
-		}
-	}
-	if res.Error == nil && string(res.Payload) != "null" {
-		r.finding = new(notify.Finding)
-		if err := json.Unmarshal(res.Payload, r.finding); err != nil {
-			t.Fatalf("result %s: %v", res.Payload, err)
-		}
-	}
-	return r
-}
-
-func (e *e2e) state(t *testing.T) *localorg.State {
-	t.Helper()
-	s, err := e.bed.Org.State(context.Background())
-	if err != nil {
-		t.Fatalf("read state: %v", err)
-	}
-	return s
-}
-
-func (e *e2e) faults(t *testing.T, rules ...localorg.FaultRule) {
-	t.Helper()
-	if err := e.bed.Org.SetFaults(rules); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.bed.Org.SetFaults(nil) })
+	return run{e.bed.Invoke(t, e.fn, event)}
 }
 
 func (e *e2e) seed(t *testing.T, s *localorg.Seed) {
@@ -121,13 +73,7 @@ func (r run) hardened(t *testing.T, account string, sev notify.Severity) *notify
 
 func (r run) reported(t *testing.T, kind notify.Kind, account string, sev notify.Severity) *notify.Finding {
 	t.Helper()
-	if r.res.Error != nil {
-		t.Fatalf("function failed: %v", r.res.Error)
-	}
-	f := r.finding
-	if f == nil {
-		t.Fatalf("no finding, result %s", r.res.Payload)
-	}
+	f := r.Found(t)
 	if f.AccountID != account || f.Kind != kind || f.Severity != sev {
 		t.Fatalf("finding %s %s for %s: %q, want %s %s for %s", f.Kind, f.Severity, f.AccountID, f.Summary, kind, sev, account)
 	}
@@ -137,7 +83,7 @@ func (r run) reported(t *testing.T, kind notify.Kind, account string, sev notify
 // published checks the finding reached the SNS topic.
 func (r run) published(t *testing.T, f *notify.Finding) {
 	t.Helper()
-	for _, m := range r.state.SNS {
+	for _, m := range r.State.SNS {
 		var got notify.Finding
 		if json.Unmarshal([]byte(m.Message), &got) == nil && got.ID == f.ID {
 			if got.Summary != f.Summary || m.Attributes["severity"] != string(f.Severity) || m.Attributes["kind"] != string(f.Kind) {
@@ -165,7 +111,7 @@ func strs(t *testing.T, f *notify.Finding, key string) []string {
 
 func (r run) root(t *testing.T, account string) localorg.RootState {
 	t.Helper()
-	a, ok := r.state.Accounts[account]
+	a, ok := r.State.Accounts[account]
 	if !ok {
 		t.Fatalf("account %s not in the organization", account)
 	}
@@ -175,7 +121,7 @@ func (r run) root(t *testing.T, account string) localorg.RootState {
 // actions counts the calls by service:action, with ":ERROR" for failures.
 func (r run) actions() map[string]int {
 	n := map[string]int{}
-	for _, c := range r.calls {
+	for _, c := range r.Calls {
 		k := c.Service + ":" + c.Action
 		if c.ErrorCode != "" {
 			k += ":" + c.ErrorCode
@@ -190,7 +136,7 @@ func (r run) actions() map[string]int {
 func (r run) rootSessionCalls(t *testing.T, account, task string) []string {
 	t.Helper()
 	var actions []string
-	for _, c := range r.calls {
+	for _, c := range r.Calls {
 		if c.Caller != localorg.CallerRootSession {
 			if c.Service == "iam" && c.Action != "ListOrganizationsFeatures" {
 				t.Errorf("IAM call outside a root session: %+v", c)
@@ -291,7 +237,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 		r.rootSessionCalls(t, invited, localorg.TaskDeleteRootUserCredentials)
-		for _, c := range r.calls {
+		for _, c := range r.Calls {
 			if c.Service == "sts" && c.Caller != localorg.CallerManagement {
 				t.Errorf("AssumeRoot not from the management account: %+v", c)
 			}
@@ -323,8 +269,8 @@ func TestEndToEnd(t *testing.T) {
 		} {
 			r := e.invoke(t, fixture(t, tt.event))
 			if tt.account == "" {
-				if r.res.Error != nil || string(r.res.Payload) != "null" || len(r.calls) != 0 {
-					t.Errorf("%s: result %s, error %v, calls %+v: want null and no calls", tt.event, r.res.Payload, r.res.Error, r.calls)
+				if r.Result.Error != nil || string(r.Result.Payload) != "null" || len(r.Calls) != 0 {
+					t.Errorf("%s: result %s, error %v, calls %+v: want null and no calls", tt.event, r.Result.Payload, r.Result.Error, r.Calls)
 				}
 				continue
 			}
@@ -366,7 +312,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("account not ready for two attempts", func(t *testing.T) {
-		e.faults(t, localorg.FaultRule{
+		e.bed.Faults(t, localorg.FaultRule{
 			Match:  localorg.FaultMatch{Service: "sts", Action: "AssumeRoot", Account: slowAcct},
 			Error:  "AccessDenied",
 			Status: 403,
@@ -411,7 +357,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("throttling ridden out", func(t *testing.T) {
-		e.faults(t,
+		e.bed.Faults(t,
 			localorg.FaultRule{Match: localorg.FaultMatch{Service: "iam", Action: "ListOrganizationsFeatures"}, Error: "Throttling", Times: 1},
 			localorg.FaultRule{Match: localorg.FaultMatch{Service: "sts", Action: "AssumeRoot", Account: throttled}, Error: "Throttling", Times: 2},
 			localorg.FaultRule{Match: localorg.FaultMatch{Service: "iam", Account: throttled, Caller: localorg.CallerRootSession}, Error: "Throttling", Times: 3},
@@ -487,7 +433,7 @@ func TestEndToEndFeaturesOff(t *testing.T) {
 			if !strings.Contains(f.Summary, tt.summary) {
 				t.Errorf("summary %q, want %q", f.Summary, tt.summary)
 			}
-			for _, c := range r.calls {
+			for _, c := range r.Calls {
 				if c.Service == "sts" || c.Caller == localorg.CallerRootSession {
 					t.Errorf("call %+v with centralized root access off", c)
 				}
@@ -517,23 +463,23 @@ func TestEndToEndGivesUp(t *testing.T) {
 		Accounts:            []localorg.SeedAccount{member(acct, "never-ready", "created", fullRoot())},
 	})
 	e := startFunction(t, bed)
-	e.faults(t, localorg.FaultRule{Match: localorg.FaultMatch{Service: "sts", Action: "AssumeRoot", Account: acct}, Error: "AccessDenied", Status: 403})
+	e.bed.Faults(t, localorg.FaultRule{Match: localorg.FaultMatch{Service: "sts", Action: "AssumeRoot", Account: acct}, Error: "AccessDenied", Status: 403})
 	r := e.invoke(t, forAccount(fixture(t, "create-account-succeeded"), prod, acct))
-	if r.res.Error == nil {
-		t.Fatalf("function succeeded: %s", r.res.Payload)
+	if r.Result.Error == nil {
+		t.Fatalf("function succeeded: %s", r.Result.Payload)
 	}
 	// The harness's timeout is 30s, of which a quarter is kept for the work:
 	// retries may start until 22.5s. The default backoff waits at least 1, 2
 	// and 4s before retries 1 to 3, and at most 2+4+8s before the fourth.
 	attempts := r.actions()["sts:AssumeRoot:AccessDenied"]
-	if want := fmt.Sprintf("after %d attempts", attempts); attempts < 4 || !strings.Contains(r.res.Error.ErrorMessage, want) {
-		t.Errorf("error %q after %d refusals, want at least 4 attempts, counted", r.res.Error.ErrorMessage, attempts)
+	if want := fmt.Sprintf("after %d attempts", attempts); attempts < 4 || !strings.Contains(r.Result.Error.ErrorMessage, want) {
+		t.Errorf("error %q after %d refusals, want at least 4 attempts, counted", r.Result.Error.ErrorMessage, attempts)
 	}
-	if r.res.Duration > 23*time.Second || r.res.Duration < 7*time.Second {
-		t.Errorf("gave up after %v, want between 7s and 23s of a 30s invocation", r.res.Duration)
+	if r.Result.Duration > 23*time.Second || r.Result.Duration < 7*time.Second {
+		t.Errorf("gave up after %v, want between 7s and 23s of a 30s invocation", r.Result.Duration)
 	}
-	if len(r.state.SNS) != 0 {
-		t.Errorf("%d findings published", len(r.state.SNS))
+	if len(r.State.SNS) != 0 {
+		t.Errorf("%d findings published", len(r.State.SNS))
 	}
 	unchanged(t, r.root(t, acct))
 }

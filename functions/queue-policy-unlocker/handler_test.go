@@ -122,8 +122,8 @@ func (w *sqsWorld) client(t *testing.T) fakeSQS {
 	}
 }
 
-// set makes the queue of event exist with the policy event sets.
-func (w *sqsWorld) set(t *testing.T, event []byte) {
+// queueChange is the queue-policy change event records.
+func queueChange(t *testing.T, event []byte) trail.QueuePolicyChange {
 	t.Helper()
 	rec, err := trail.ParseJSON(event)
 	if err != nil {
@@ -133,6 +133,13 @@ func (w *sqsWorld) set(t *testing.T, event []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// set makes the queue of event exist with the policy event sets.
+func (w *sqsWorld) set(t *testing.T, event []byte) {
+	t.Helper()
+	c := queueChange(t, event)
 	w.exists[c.Queue.URL] = true
 	if c.Policy != nil {
 		w.policies[c.Queue.URL] = string(c.Policy)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/rootguard/rootguard/internal/lambdaharness"
 	"github.com/rootguard/rootguard/internal/localorg"
@@ -63,43 +62,15 @@ func sharedBed(t *testing.T) *testbed.Bed {
 func startAlerter(t *testing.T, env ...string) (*testbed.Bed, *lambdaharness.Function) {
 	t.Helper()
 	bed := sharedBed(t)
-	fn, err := bed.Function(context.Background(), "root-activity-alerter", env...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fn.Close() })
-	return bed, fn
-}
-
-func invoke(t *testing.T, fn *lambdaharness.Function, event []byte) lambdaharness.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := fn.Invoke(ctx, event)
-	if err != nil {
-		t.Fatalf("invoke: %v", err)
-	}
-	return res
-}
-
-func state(t *testing.T, bed *testbed.Bed) *localorg.State {
-	t.Helper()
-	st, err := bed.Org.State(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return bed, bed.FunctionForTest(t, "root-activity-alerter", env...)
 }
 
 func TestE2ESampleEvents(t *testing.T) {
 	bed, fn := startAlerter(t)
 	for _, tc := range alerterCases {
 		t.Run(tc.event, func(t *testing.T) {
-			before := state(t, bed)
-			res := invoke(t, fn, readEvent(t, tc.event))
-			after := state(t, bed)
-			newSNS := after.SNS[len(before.SNS):]
-			newSlack := after.Slack[len(before.Slack):]
+			r := bed.Invoke(t, fn, readEvent(t, tc.event))
+			res, newSNS, newSlack := r.Result, r.SNS, r.Slack
 
 			if tc.errContains != "" {
 				if res.Error == nil || !strings.Contains(res.Error.ErrorMessage, tc.errContains) {
@@ -119,10 +90,7 @@ func TestE2ESampleEvents(t *testing.T) {
 				}
 				return
 			}
-			var got notify.Finding
-			if err := json.Unmarshal(res.Payload, &got); err != nil {
-				t.Fatalf("result is not a finding: %v\n%s", err, res.Payload)
-			}
+			got := r.Found(t)
 			if got.Kind != tc.kind || got.Severity != tc.severity || got.AccountID != tc.account {
 				t.Errorf("got %s/%s/%s, want %s/%s/%s", got.Kind, got.Severity, got.AccountID, tc.kind, tc.severity, tc.account)
 			}
@@ -171,22 +139,20 @@ func TestE2ESampleEvents(t *testing.T) {
 
 func TestE2EMaliciousUserAgentIsEscaped(t *testing.T) {
 	bed, fn := startAlerter(t)
-	before := state(t, bed)
-	res := invoke(t, fn, readEvent(t, "console-login-malicious-user-agent"))
-	if res.Error != nil {
-		t.Fatal(res.Error)
+	r := bed.Invoke(t, fn, readEvent(t, "console-login-malicious-user-agent"))
+	if r.Result.Error != nil {
+		t.Fatal(r.Result.Error)
 	}
-	st := state(t, bed)
-	if len(st.Slack) != len(before.Slack)+1 {
-		t.Fatalf("%d new slack messages, want 1", len(st.Slack)-len(before.Slack))
+	if len(r.Slack) != 1 || len(r.SNS) != 1 {
+		t.Fatalf("%d new slack and %d new SNS messages, want 1 each", len(r.Slack), len(r.SNS))
 	}
-	body := string(st.Slack[len(before.Slack)])
+	body := string(r.Slack[0])
 	if !strings.Contains(body, "&lt;!channel&gt;") {
 		t.Errorf("the user agent's <!channel> should arrive escaped: %s", body)
 	}
 	// The exact user agent still reaches machines through SNS.
 	var f notify.Finding
-	if err := json.Unmarshal([]byte(st.SNS[len(before.SNS)].Message), &f); err != nil {
+	if err := json.Unmarshal([]byte(r.SNS[0].Message), &f); err != nil {
 		t.Fatal(err)
 	}
 	if ua, _ := f.Details.Value("user_agent"); !strings.Contains(ua.(string), "<!channel>") {
@@ -222,16 +188,12 @@ func TestE2EDeliveryFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bed, fn := startAlerter(t)
-			before := state(t, bed)
-			if err := bed.Org.SetFaults(tt.faults); err != nil {
-				t.Fatal(err)
+			bed.Faults(t, tt.faults...)
+			r := bed.Invoke(t, fn, readEvent(t, "console-login-root-failure"))
+			if (r.Result.Error != nil) != tt.wantErr {
+				t.Fatalf("function error %v, want error %v", r.Result.Error, tt.wantErr)
 			}
-			res := invoke(t, fn, readEvent(t, "console-login-root-failure"))
-			if (res.Error != nil) != tt.wantErr {
-				t.Fatalf("function error %v, want error %v", res.Error, tt.wantErr)
-			}
-			st := state(t, bed)
-			if sns, slack := len(st.SNS)-len(before.SNS), len(st.Slack)-len(before.Slack); sns != tt.wantSNS || slack != tt.wantSlack {
+			if sns, slack := len(r.SNS), len(r.Slack); sns != tt.wantSNS || slack != tt.wantSlack {
 				t.Errorf("delivered %d SNS, %d Slack; want %d, %d", sns, slack, tt.wantSNS, tt.wantSlack)
 			}
 		})
@@ -239,18 +201,11 @@ func TestE2EDeliveryFaults(t *testing.T) {
 }
 
 func TestE2ESameEventSameFinding(t *testing.T) {
-	_, fn := startAlerter(t)
+	bed, fn := startAlerter(t)
 	var ids []string
 	for range 2 {
-		res := invoke(t, fn, readEvent(t, "assume-root-delete-credentials"))
-		if res.Error != nil {
-			t.Fatal(res.Error)
-		}
-		var f notify.Finding
-		if err := json.Unmarshal(res.Payload, &f); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, f.ID)
+		r := bed.Invoke(t, fn, readEvent(t, "assume-root-delete-credentials"))
+		ids = append(ids, r.Found(t).ID)
 	}
 	if ids[0] == "" || ids[0] != ids[1] {
 		t.Errorf("finding ids %q, want the same twice", ids)
@@ -259,7 +214,7 @@ func TestE2ESameEventSameFinding(t *testing.T) {
 
 func TestE2EBadConfigurationFailsColdStart(t *testing.T) {
 	bed := sharedBed(t)
-	before := state(t, bed)
+	before := bed.State(t)
 	fn, err := bed.Function(context.Background(), "root-activity-alerter", "ROOTGUARD_SLACK_MIN_SEVERITY=loud")
 	if err == nil {
 		defer fn.Close()
@@ -268,21 +223,22 @@ func TestE2EBadConfigurationFailsColdStart(t *testing.T) {
 	if err == nil {
 		t.Fatal("a bad ROOTGUARD_SLACK_MIN_SEVERITY started a working function")
 	}
-	if st := state(t, bed); len(st.SNS)+len(st.Slack) != len(before.SNS)+len(before.Slack) {
+	if st := bed.State(t); len(st.SNS)+len(st.Slack) != len(before.SNS)+len(before.Slack) {
 		t.Error("a misconfigured function delivered findings")
 	}
 }
 
 func TestE2ESlackMinimumSeverity(t *testing.T) {
 	bed, fn := startAlerter(t, "ROOTGUARD_SLACK_MIN_SEVERITY=high")
-	before := state(t, bed)
+	var sns, slack int
 	for _, ev := range []string{"console-login-root-failure", "console-login-root-success-no-mfa"} {
-		if res := invoke(t, fn, readEvent(t, ev)); res.Error != nil {
-			t.Fatal(res.Error)
+		r := bed.Invoke(t, fn, readEvent(t, ev))
+		if r.Result.Error != nil {
+			t.Fatal(r.Result.Error)
 		}
+		sns, slack = sns+len(r.SNS), slack+len(r.Slack)
 	}
-	st := state(t, bed)
-	if sns, slack := len(st.SNS)-len(before.SNS), len(st.Slack)-len(before.Slack); sns != 2 || slack != 1 {
+	if sns != 2 || slack != 1 {
 		t.Errorf("delivered %d SNS, %d Slack; want 2 (all) and 1 (critical only)", sns, slack)
 	}
 }

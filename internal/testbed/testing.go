@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rootguard/rootguard/internal/lambdaharness"
 	"github.com/rootguard/rootguard/internal/localorg"
 	"github.com/rootguard/rootguard/internal/localorg/localorgtest"
 )
@@ -32,4 +33,16 @@ func ForTest(t testing.TB, seed *localorg.Seed) *Bed {
 		}
 	})
 	return b
+}
+
+// FunctionForTest is Function for a test: it starts functions/<name> for the
+// test's lifetime, failing the test if it cannot.
+func (b *Bed) FunctionForTest(t testing.TB, name string, env ...string) *lambdaharness.Function {
+	t.Helper()
+	fn, err := b.Function(t.Context(), name, env...)
+	if err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() { fn.Close() })
+	return fn
 }
