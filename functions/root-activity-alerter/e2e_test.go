@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -162,12 +164,11 @@ func TestE2EMaliciousUserAgentIsEscaped(t *testing.T) {
 
 func TestE2EDeliveryFaults(t *testing.T) {
 	tests := []struct {
-		name       string
-		faults     []localorg.FaultRule
-		wantErr    bool
-		wantSNS    int
-		wantSlack  int
-		slackCalls int
+		name      string
+		faults    []localorg.FaultRule
+		wantErr   bool
+		wantSNS   int
+		wantSlack int
 	}{
 		{name: "slack 429 twice is ridden out",
 			faults:  []localorg.FaultRule{{Match: localorg.FaultMatch{Service: "slack"}, Status: 429, Error: "rate_limited", Times: 2}},
@@ -178,6 +179,9 @@ func TestE2EDeliveryFaults(t *testing.T) {
 		{name: "sns throttling is ridden out",
 			faults:  []localorg.FaultRule{{Match: localorg.FaultMatch{Service: "sns", Action: "Publish"}, Status: 400, Error: "Throttling", Times: 2}},
 			wantSNS: 1, wantSlack: 1},
+		{name: "sns throttled (429) is ridden out",
+			faults:  []localorg.FaultRule{{Match: localorg.FaultMatch{Service: "sns", Action: "Publish"}, Status: 429, Error: "Throttled", Times: 2}},
+			wantSNS: 1, wantSlack: 1},
 		{name: "slack down is a function error after SNS delivered",
 			faults:  []localorg.FaultRule{{Match: localorg.FaultMatch{Service: "slack"}, Status: 500, Error: "server_error"}},
 			wantErr: true, wantSNS: 1, wantSlack: 0},
@@ -187,7 +191,13 @@ func TestE2EDeliveryFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			bed, fn := startAlerter(t)
+			bed := sharedBed(t)
+			var logs bytes.Buffer
+			fn, err := bed.FunctionLogs(context.Background(), "root-activity-alerter", &logs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fn.Close()
 			bed.Faults(t, tt.faults...)
 			r := bed.Invoke(t, fn, readEvent(t, "console-login-root-failure"))
 			if (r.Result.Error != nil) != tt.wantErr {
@@ -196,35 +206,66 @@ func TestE2EDeliveryFaults(t *testing.T) {
 			if sns, slack := len(r.SNS), len(r.Slack); sns != tt.wantSNS || slack != tt.wantSlack {
 				t.Errorf("delivered %d SNS, %d Slack; want %d, %d", sns, slack, tt.wantSNS, tt.wantSlack)
 			}
+			// The webhook URL is a secret: not in the logs, not in the error.
+			webhook := bed.Org.Client().SlackWebhookURL()
+			if strings.Contains(logs.String(), webhook) || (r.Result.Error != nil && strings.Contains(r.Result.Error.ErrorMessage, webhook)) {
+				t.Errorf("the Slack webhook URL leaked into the function's output:\n%s", logs.String())
+			}
 		})
 	}
 }
 
 func TestE2ESameEventSameFinding(t *testing.T) {
 	bed, fn := startAlerter(t)
-	var ids []string
-	for range 2 {
-		r := bed.Invoke(t, fn, readEvent(t, "assume-root-delete-credentials"))
-		ids = append(ids, r.Found(t).ID)
+	first := bed.Invoke(t, fn, readEvent(t, "assume-root-delete-credentials"))
+	again := bed.Invoke(t, fn, readEvent(t, "assume-root-delete-credentials"))
+	// A redelivery in another container: a new process, no memory of the first.
+	_, other := startAlerter(t)
+	elsewhere := bed.Invoke(t, other, readEvent(t, "assume-root-delete-credentials"))
+	id := first.Found(t).ID
+	if id == "" || again.Found(t).ID != id || elsewhere.Found(t).ID != id {
+		t.Errorf("finding ids %q, %q, %q; want the same three times", id, again.Found(t).ID, elsewhere.Found(t).ID)
 	}
-	if ids[0] == "" || ids[0] != ids[1] {
-		t.Errorf("finding ids %q, want the same twice", ids)
+	if len(again.SNS)+len(again.Slack) != 0 {
+		t.Errorf("the warm container delivered the same finding again: %d SNS, %d Slack", len(again.SNS), len(again.Slack))
+	}
+}
+
+func TestE2EUnknownAccountStillAlerts(t *testing.T) {
+	bed, fn := startAlerter(t)
+	ev := strings.ReplaceAll(string(readEvent(t, "console-login-root-success-no-mfa")), "555566667777", "777788889999")
+	r := bed.Invoke(t, fn, []byte(ev))
+	f := r.Found(t)
+	if f.AccountID != "777788889999" || f.AccountName != "unknown" || len(r.SNS) != 1 || len(r.Slack) != 1 {
+		t.Errorf("account %s named %q, %d SNS, %d Slack; want 777788889999 named unknown, delivered to both", f.AccountID, f.AccountName, len(r.SNS), len(r.Slack))
 	}
 }
 
 func TestE2EBadConfigurationFailsColdStart(t *testing.T) {
-	bed := sharedBed(t)
-	before := bed.State(t)
-	fn, err := bed.Function(context.Background(), "root-activity-alerter", "ROOTGUARD_SLACK_MIN_SEVERITY=loud")
-	if err == nil {
-		defer fn.Close()
-		_, err = fn.Invoke(context.Background(), readEvent(t, "console-login-root-failure"))
+	tests := []struct{ name, env, wantLog string }{
+		{"invalid minimum severity", "ROOTGUARD_SLACK_MIN_SEVERITY=loud", "ROOTGUARD_SLACK_MIN_SEVERITY"},
+		{"missing webhook secret", "ROOTGUARD_SLACK_WEBHOOK_SECRET=arn:aws:secretsmanager:us-east-1:111122223333:secret:rootguard/none-AbCdEf", "ROOTGUARD_SLACK_WEBHOOK_SECRET"},
 	}
-	if err == nil {
-		t.Fatal("a bad ROOTGUARD_SLACK_MIN_SEVERITY started a working function")
-	}
-	if st := bed.State(t); len(st.SNS)+len(st.Slack) != len(before.SNS)+len(before.Slack) {
-		t.Error("a misconfigured function delivered findings")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bed := sharedBed(t)
+			before := bed.State(t)
+			var logs bytes.Buffer
+			fn, err := bed.FunctionLogs(context.Background(), "root-activity-alerter", &logs, tt.env)
+			if err == nil {
+				defer fn.Close()
+				_, err = fn.Invoke(context.Background(), readEvent(t, "console-login-root-failure"))
+			}
+			if !errors.Is(err, lambdaharness.ErrInit) && !errors.Is(err, lambdaharness.ErrExited) {
+				t.Fatalf("err = %v, want the cold start to fail", err)
+			}
+			if !strings.Contains(logs.String(), tt.wantLog) {
+				t.Errorf("the cold-start failure does not name %s:\n%s", tt.wantLog, logs.String())
+			}
+			if st := bed.State(t); len(st.SNS)+len(st.Slack) != len(before.SNS)+len(before.Slack) {
+				t.Error("a misconfigured function delivered findings")
+			}
+		})
 	}
 }
 

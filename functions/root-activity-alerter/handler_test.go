@@ -238,3 +238,136 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// The severity of an AssumeRoot call depends on who calls with which task.
+func TestAssumeRootSeverity(t *testing.T) {
+	const (
+		hardener  = "arn:aws:iam::111122223333:role/rootguard-new-account-hardener"
+		unlocker  = "arn:aws:iam::111122223333:role/rootguard-bucket-policy-unlocker"
+		anyTask   = "arn:aws:iam::111122223333:role/rootguard-legacy" // an entry naming no tasks
+		deleteARN = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
+	)
+	s, err := settings.Load(func(k string) string {
+		return map[string]string{
+			settings.EnvOwnRolePatterns: hardener + "=IAMAuditRootUserCredentials+IAMDeleteRootUserCredentials," +
+				unlocker + "=S3UnlockBucketPolicy," + anyTask,
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		issuer     string
+		taskARN    string
+		failed     bool
+		want       notify.Severity
+		automation bool
+	}{
+		{"own role, own task", hardener, deleteARN, false, notify.SeverityInfo, true},
+		{"own role, another role's task", unlocker, deleteARN, false, notify.SeverityHigh, false},
+		{"own role, password recovery", hardener, "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword", false, notify.SeverityHigh, false},
+		{"own role, unknown task", hardener, "arn:aws:iam::aws:policy/root-task/IAMDeleteEverything", false, notify.SeverityHigh, false},
+		{"own role, own task, refused", hardener, deleteARN, true, notify.SeverityInfo, true},
+		{"own role naming no tasks, a rootguard task", anyTask, deleteARN, false, notify.SeverityInfo, true},
+		{"own role naming no tasks, password recovery", anyTask, "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword", false, notify.SeverityHigh, false},
+		{"someone else, own task", "arn:aws:iam::111122223333:role/SecurityAdmin", deleteARN, false, notify.SeverityHigh, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := readEvent(t, "assume-root-rootguard-own")
+			ev = []byte(strings.ReplaceAll(string(ev), "arn:aws:iam::111122223333:role/rootguard-new-account-hardener", tt.issuer))
+			ev = []byte(strings.ReplaceAll(string(ev), "assumed-role/rootguard-new-account-hardener/", "assumed-role/"+tt.issuer[strings.LastIndex(tt.issuer, "/")+1:]+"/"))
+			ev = []byte(strings.ReplaceAll(string(ev), deleteARN, tt.taskARN))
+			if tt.failed {
+				ev = []byte(strings.Replace(string(ev), `"eventSource"`, `"errorCode": "AccessDenied", "eventSource"`, 1))
+			}
+			var delivered []notify.Finding
+			h := newTestHandler(t, &delivered, nil)
+			h.settings = s
+			f, err := h.Handle(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Severity != tt.want {
+				t.Errorf("severity %s, want %s (%s)", f.Severity, tt.want, f.Summary)
+			}
+			if got, _ := f.Details.Value("expected_automation"); got != boolWord(tt.automation) {
+				t.Errorf("expected_automation = %v, want %s", got, boolWord(tt.automation))
+			}
+		})
+	}
+}
+
+func TestRefusedAssumeRootWithoutTarget(t *testing.T) {
+	var delivered []notify.Finding
+	h := newTestHandler(t, &delivered, nil)
+	ev := strings.Replace(string(readEvent(t, "assume-root-failed")), `"targetPrincipal": "444455556666"`, `"targetPrincipal": ""`, 1)
+	if ev == string(readEvent(t, "assume-root-failed")) {
+		t.Fatal("fixture no longer has the target principal this test removes")
+	}
+	f, err := h.Handle(context.Background(), []byte(ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.AccountID != "" || f.Resource != "" || !strings.Contains(f.Summary, "an unknown account") || len(delivered) != 1 {
+		t.Errorf("finding %+v: want no account or resource, an unknown account in the summary, delivered", f)
+	}
+}
+
+// A sign-in record that does not say whether MFA was used counts as without.
+func TestConsoleLoginMFANotRecorded(t *testing.T) {
+	var delivered []notify.Finding
+	h := newTestHandler(t, &delivered, nil)
+	orig := string(readEvent(t, "console-login-root-success-no-mfa"))
+	ev := strings.Replace(orig, `"MFAUsed": "No"`, `"MFAUsedX": "No"`, 1)
+	if ev == orig {
+		t.Fatal("fixture no longer carries MFAUsed")
+	}
+	f, err := h.Handle(context.Background(), []byte(ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Severity != notify.SeverityCritical {
+		t.Errorf("severity %s, want critical", f.Severity)
+	}
+	if got, _ := f.Details.Value("mfa_used"); got != "not recorded" {
+		t.Errorf("mfa_used = %v, want not recorded", got)
+	}
+}
+
+func TestConsoleLoginDetails(t *testing.T) {
+	var delivered []notify.Finding
+	h := newTestHandler(t, &delivered, nil)
+	f, err := h.Handle(context.Background(), readEvent(t, "console-login-root-success-mfa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"result": "Success", "mfa_used": "yes", "sign_in_region": "us-east-1"} {
+		if got, _ := f.Details.Value(k); got != want {
+			t.Errorf("details[%s] = %v, want %q", k, got, want)
+		}
+	}
+	for _, k := range []string{"source_ip", "user_agent"} {
+		if v, ok := f.Details.Value(k); !ok || v == "" {
+			t.Errorf("details lack %s", k)
+		}
+	}
+}
+
+// Every sample event has an expectation, so a new fixture cannot go untested.
+func TestEverySampleEventHasACase(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "events", "root-activity-alerter", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no sample events: %v", err)
+	}
+	cases := map[string]bool{}
+	for _, c := range alerterCases {
+		cases[c.event] = true
+	}
+	for _, f := range files {
+		if name := strings.TrimSuffix(filepath.Base(f), ".json"); !cases[name] {
+			t.Errorf("events/root-activity-alerter/%s.json has no case in alerterCases", name)
+		}
+	}
+}

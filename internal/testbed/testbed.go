@@ -122,14 +122,24 @@ func (b *Bed) Env() []string {
 // Function builds functions/<name> (once per Bed) and starts it warm, with
 // Env() plus env (which wins).
 func (b *Bed) Function(ctx context.Context, name string, env ...string) (*lambdaharness.Function, error) {
+	return b.FunctionLogs(ctx, name, nil, env...)
+}
+
+// FunctionLogs is Function with the function's output (and the harness's
+// log lines) also written to logs, for tests that assert on what it logs.
+func (b *Bed) FunctionLogs(ctx context.Context, name string, logs io.Writer, env ...string) (*lambdaharness.Function, error) {
 	path, err := b.build(ctx, name)
 	if err != nil {
 		return nil, err
 	}
+	stderr := b.stderr
+	if logs != nil {
+		stderr = io.MultiWriter(b.stderr, logs)
+	}
 	return lambdaharness.Start(ctx, path, lambdaharness.Options{
 		Name:   name,
 		Env:    append(b.Env(), env...),
-		Stderr: b.stderr,
+		Stderr: stderr,
 	})
 }
 
