@@ -8,9 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -21,17 +25,20 @@ import (
 // invoke builds functions/NAME, runs one event through it in the Lambda
 // runtime harness, and prints the handler's result on stdout. The function's
 // output and the REPORT line go to stderr. Exit status: 0 on success, 1 when
-// the function (or its build) fails, 2 on a usage error.
+// the function (or its build) fails, 2 on a usage error or when the function
+// could reach real AWS.
 func invoke(args []string) int {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	name := fs.String("function", "", "function to run: a directory under functions/")
 	eventFile := fs.String("event", "", "file holding the JSON event (- for stdin)")
 	memory := fs.Int("memory", 128, "memory size in MB (reported, not enforced)")
 	timeout := fs.Duration("timeout", 30*time.Second, "function timeout")
+	allowRealAWS := fs.Bool("allow-real-aws", false, "run even when AWS_ENDPOINT_URL is not a loopback URL, against whatever AWS account the credentials reach")
 	var env envFlag
 	fs.Var(&env, "env", "KEY=VALUE for the function's environment (repeatable; wins over inherited AWS_* variables)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: localorg invoke --function NAME --event FILE [--env KEY=VALUE ...] [--memory MB] [--timeout DURATION]")
+		fmt.Fprintln(fs.Output(), "usage: localorg invoke --function NAME --event FILE [--env KEY=VALUE ...] [--memory MB] [--timeout DURATION] [--allow-real-aws]")
+		fmt.Fprintln(fs.Output(), "The function gets the caller's AWS_* variables. AWS_ENDPOINT_URL must name a local endpoint\n(localorg serve prints it) unless --allow-real-aws is given.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -55,6 +62,9 @@ func invoke(args []string) int {
 	opts := lambdaharness.Options{Name: *name, Env: env, MemoryMB: *memory, Timeout: *timeout, Stderr: os.Stderr}
 	if err := opts.Validate(); err != nil {
 		return usageError("%v", err)
+	}
+	if err := checkLocalEndpoint(os.Environ(), env); err != nil && !*allowRealAWS {
+		return usageError("%v: the function could reach real AWS; start a local organization (localorg serve) and export the AWS_ENDPOINT_URL it prints, or pass --allow-real-aws", err)
 	}
 	event, err := readEvent(*eventFile)
 	if err != nil {
@@ -111,6 +121,38 @@ func invoke(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// checkLocalEndpoint reports why the function, given the host environment
+// and the --env entries, could send its AWS calls anywhere but a loopback
+// endpoint: AWS_ENDPOINT_URL unset or remote, a service-specific
+// AWS_ENDPOINT_URL_* remote, or configured endpoints switched off.
+func checkLocalEndpoint(host, extra []string) error {
+	vars := map[string]string{}
+	for _, kv := range append(slices.Clip(host), extra...) {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "AWS_") {
+			vars[k] = v
+		}
+	}
+	if strings.EqualFold(vars["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"], "true") {
+		return errors.New("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true makes the SDK ignore AWS_ENDPOINT_URL")
+	}
+	if vars["AWS_ENDPOINT_URL"] == "" {
+		return errors.New("AWS_ENDPOINT_URL is not set")
+	}
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		if k != "AWS_ENDPOINT_URL" && !strings.HasPrefix(k, "AWS_ENDPOINT_URL_") {
+			continue
+		}
+		u, err := url.Parse(vars[k])
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("%s=%q is not a URL", k, vars[k])
+		}
+		if h := u.Hostname(); h != "localhost" && !net.ParseIP(h).IsLoopback() {
+			return fmt.Errorf("%s=%s is not a loopback URL", k, vars[k])
+		}
+	}
+	return nil
 }
 
 // envFlag collects repeated --env values; Options.Validate checks them.

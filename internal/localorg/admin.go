@@ -163,7 +163,7 @@ func (o *Org) liveBuckets(ctx context.Context, accountID string) (map[string]Buc
 		name := aws.ToString(b.Name)
 		p, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b.Name})
 		switch {
-		case isCode(err, "NoSuchBucketPolicy"):
+		case hasCode(err, "NoSuchBucketPolicy"):
 			buckets[name] = BucketState{Policy: nil}
 		case err != nil:
 			return nil, fmt.Errorf("bucket %s policy: %w", name, err)
@@ -174,8 +174,12 @@ func (o *Org) liveBuckets(ctx context.Context, accountID string) (map[string]Buc
 	return buckets, nil
 }
 
+// liveQueues reads an account's queues in every region the layer has seen,
+// keyed by name; a name used in several regions is keyed REGION/NAME instead,
+// in each of them.
 func (o *Org) liveQueues(ctx context.Context, accountID string, regions []string) (map[string]QueueState, error) {
-	queues := map[string]QueueState{}
+	var all []QueueState
+	regionsOf := map[string]int{}
 	for _, region := range regions {
 		client := o.motoSQS(accountID, region)
 		out, err := client.ListQueues(ctx, &sqs.ListQueuesInput{})
@@ -190,8 +194,17 @@ func (o *Org) liveQueues(ctx context.Context, accountID string, regions []string
 			if err != nil {
 				return nil, fmt.Errorf("queue %s attributes: %w", u, err)
 			}
-			queues[path.Base(u)] = QueueState{URL: u, Region: region, Policy: policyJSON(attrs.Attributes["Policy"])}
+			all = append(all, QueueState{URL: u, Region: region, Policy: policyJSON(attrs.Attributes["Policy"])})
+			regionsOf[path.Base(u)]++
 		}
+	}
+	queues := map[string]QueueState{}
+	for _, q := range all {
+		key := path.Base(q.URL)
+		if regionsOf[key] > 1 {
+			key = q.Region + "/" + key
+		}
+		queues[key] = q
 	}
 	return queues, nil
 }

@@ -16,16 +16,19 @@ import (
 // ApplySeed adds the seed's accounts to the organization; for an account that
 // exists, its buckets, queues and (when given) root credentials are added or
 // replaced. Top-level fields present in the seed replace the organization's.
-// An invalid seed changes nothing.
+//
+// A refused seed changes nothing: the seed is checked as a whole (Validate,
+// the management account, bucket names owned by another account or moved to
+// another region) before anything is created. Only a failure of moto_server
+// itself can leave a seed half applied.
 func (o *Org) ApplySeed(ctx context.Context, s *Seed) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	o.mu.Lock()
-	mgmt := o.managementID
-	o.mu.Unlock()
-	if s.ManagementAccountID != "" && s.ManagementAccountID != mgmt {
-		return fmt.Errorf("management_account_id %s: the organization's management account is %s and cannot change", s.ManagementAccountID, mgmt)
+	o.seedMu.Lock()
+	defer o.seedMu.Unlock()
+	if err := o.checkSeed(s); err != nil {
+		return err
 	}
 	for _, a := range s.Accounts {
 		for _, b := range a.Buckets {
@@ -78,6 +81,28 @@ func (o *Org) ApplySeed(ctx context.Context, s *Seed) error {
 	return nil
 }
 
+// checkSeed reports what in s conflicts with the organization as it is.
+func (o *Org) checkSeed(s *Seed) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if s.ManagementAccountID != "" && s.ManagementAccountID != o.managementID {
+		return fmt.Errorf("management_account_id %s: the organization's management account is %s and cannot change", s.ManagementAccountID, o.managementID)
+	}
+	for _, a := range s.Accounts {
+		for _, b := range a.Buckets {
+			owner, ok := o.buckets[b.Name]
+			switch {
+			case !ok:
+			case owner.account != a.ID:
+				return fmt.Errorf("account %s: bucket %s belongs to account %s (bucket names are global)", a.ID, b.Name, owner.account)
+			case owner.region != regionOr(b.Region):
+				return fmt.Errorf("account %s: bucket %s is in %s and cannot move to %s", a.ID, b.Name, owner.region, regionOr(b.Region))
+			}
+		}
+	}
+	return nil
+}
+
 func (o *Org) seedBucket(ctx context.Context, accountID string, b SeedBucket) error {
 	region := regionOr(b.Region)
 	client := o.motoS3(accountID, region)
@@ -87,9 +112,12 @@ func (o *Org) seedBucket(ctx context.Context, accountID string, b SeedBucket) er
 			LocationConstraint: s3types.BucketLocationConstraint(region),
 		}
 	}
-	if _, err := client.CreateBucket(ctx, in); err != nil && !isCode(err, "BucketAlreadyOwnedByYou") {
+	if _, err := client.CreateBucket(ctx, in); err != nil && !hasCode(err, "BucketAlreadyOwnedByYou") {
 		return fmt.Errorf("create: %w", err)
 	}
+	o.mu.Lock()
+	o.buckets[b.Name] = bucketOwner{account: accountID, region: region}
+	o.mu.Unlock()
 	if hasPolicy(b.Policy) {
 		_, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b.Name), Policy: aws.String(string(b.Policy))})
 		if err != nil {
@@ -97,7 +125,7 @@ func (o *Org) seedBucket(ctx context.Context, accountID string, b SeedBucket) er
 		}
 		return nil
 	}
-	if _, err := client.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b.Name)}); err != nil && !isCode(err, "NoSuchBucketPolicy") {
+	if _, err := client.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b.Name)}); err != nil && !hasCode(err, "NoSuchBucketPolicy") {
 		return fmt.Errorf("delete policy: %w", err)
 	}
 	return nil
@@ -123,8 +151,8 @@ func (o *Org) seedQueue(ctx context.Context, accountID string, q SeedQueue) erro
 	return nil
 }
 
-// isCode reports whether err is an AWS API error with one of codes.
-func isCode(err error, codes ...string) bool {
+// hasCode reports whether err is an AWS API error with one of codes.
+func hasCode(err error, codes ...string) bool {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
 		return false

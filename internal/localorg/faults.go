@@ -16,10 +16,13 @@ import (
 //     own error format, Times times (0: every time);
 //   - LatencyMS delays each matching request, Times times (0: every time);
 //   - RatePerSecond lets that many matching requests per second through and
-//     answers the rest with the service's throttling error.
+//     answers the rest with the service's throttling error. The bucket holds
+//     max(1, RatePerSecond) requests and starts full, so the first request
+//     passes even at a rate below 1.
 //
-// For the Slack sink (match service "slack") Error is the body of the error
-// answer and Status its HTTP status (default 500; 429 adds Retry-After: 1).
+// For the Slack sink (match service "slack") Status alone makes an error rule:
+// Status is the HTTP status of the answer (default 500; 429 adds
+// Retry-After: 1) and Error, when given, its body.
 type FaultRule struct {
 	Match         FaultMatch `json:"match"`
 	Error         string     `json:"error,omitempty"`
@@ -44,7 +47,7 @@ type FaultMatch struct {
 // Validate reports what is wrong with a rule.
 func (f FaultRule) Validate() error {
 	kinds := 0
-	for _, set := range []bool{f.Error != "", f.LatencyMS != 0, f.RatePerSecond != 0} {
+	for _, set := range []bool{f.isError(), f.LatencyMS != 0, f.RatePerSecond != 0} {
 		if set {
 			kinds++
 		}
@@ -54,8 +57,8 @@ func (f FaultRule) Validate() error {
 		return errors.New("want exactly one of error, latency_ms and rate_per_second")
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		return fmt.Errorf("status %d: want 400 to 599", f.Status)
-	case f.Status != 0 && f.Error == "":
-		return errors.New("status needs error")
+	case f.Status != 0 && !f.isError():
+		return errors.New("status needs error (only a slack rule may give status alone)")
 	case f.Times < 0:
 		return fmt.Errorf("times %d: want 0 (always) or more", f.Times)
 	case f.LatencyMS < 0 || f.LatencyMS > 60_000:
@@ -71,6 +74,12 @@ func (f FaultRule) Validate() error {
 		return fmt.Errorf("match.caller %q: want management, member or root-session", f.Match.Caller)
 	}
 	return nil
+}
+
+// isError reports whether the rule answers with an error: it names one, or it
+// is a Slack rule with a status.
+func (f FaultRule) isError() bool {
+	return f.Error != "" || (f.Status != 0 && strings.EqualFold(f.Match.Service, "slack"))
 }
 
 // faultState is a rule with its counters.
@@ -95,10 +104,12 @@ func (f *faultState) fire(now time.Time) (delay time.Duration, fires, throttled 
 	r := f.rule
 	switch {
 	case r.RatePerSecond > 0:
+		// A bucket smaller than one request would refuse every request.
+		burst := max(1, r.RatePerSecond)
 		if f.last.IsZero() {
-			f.tokens = r.RatePerSecond
+			f.tokens = burst
 		} else {
-			f.tokens = min(r.RatePerSecond, f.tokens+now.Sub(f.last).Seconds()*r.RatePerSecond)
+			f.tokens = min(burst, f.tokens+now.Sub(f.last).Seconds()*r.RatePerSecond)
 		}
 		f.last = now
 		if f.tokens < 1 {
@@ -192,11 +203,17 @@ func (o *Org) slackFault(r *http.Request) (int, string) {
 	case throttled:
 		return http.StatusTooManyRequests, "rate_limited"
 	case rule != nil:
-		status := rule.Status
+		status, body := rule.Status, rule.Error
 		if status == 0 {
 			status = http.StatusInternalServerError
 		}
-		return status, rule.Error
+		if body == "" {
+			body = "internal_error"
+			if status == http.StatusTooManyRequests {
+				body = "rate_limited"
+			}
+		}
+		return status, body
 	}
 	return 0, ""
 }

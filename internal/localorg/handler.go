@@ -28,8 +28,9 @@ func (o *Org) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := classify(r, body)
 	o.identify(req)
 	if resp := o.answer(req); resp != nil {
-		resp.write(w, r.Method == http.MethodHead)
+		// Logged first: a client that reads the state after the answer sees the call.
 		o.logCall(req, resp.status, resp.errorCode)
+		resp.write(w, r.Method == http.MethodHead)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -70,9 +71,14 @@ func (o *Org) answer(req *request) *response {
 			return resp
 		}
 	}
+	if resp := o.checkBucketOwner(req); resp != nil {
+		return resp
+	}
 	switch {
 	case req.service == "sts" && req.action == "AssumeRoot":
 		return o.assumeRoot(req)
+	case req.service == "sts" && req.action == "AssumeRole":
+		return o.checkAssumeRole(req)
 	case req.service == "sts" && req.action == "GetCallerIdentity" && req.session != nil:
 		return req.queryResponse(stsNamespace, "<Arn>arn:aws:iam::"+req.account+":root</Arn><UserId>"+req.account+"</UserId><Account>"+req.account+"</Account>")
 	case req.service == "iam" && req.action == "ListOrganizationsFeatures":
@@ -86,7 +92,8 @@ func (o *Org) answer(req *request) *response {
 }
 
 // afterMoto records what the layer learns from moto's answers: member keys
-// from AssumeRole, SNS messages, and the call log.
+// from AssumeRole, bucket owners, SNS messages, and the call log. It runs
+// before the answer's body reaches the client.
 func (o *Org) afterMoto(resp *http.Response) error {
 	req, _ := resp.Request.Context().Value(requestKey{}).(*request)
 	if req == nil {
@@ -111,6 +118,7 @@ func (o *Org) afterMoto(resp *http.Response) error {
 	if ok && req.service == "sns" && req.action == "Publish" {
 		o.recordPublish(req)
 	}
+	o.recordBucket(req, resp.StatusCode)
 	o.logCall(req, resp.StatusCode, code)
 	return nil
 }
@@ -123,16 +131,36 @@ func (o *Org) motoFailed(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	resp := req.errorResponse(apiError{status: http.StatusBadGateway, code: "ServiceUnavailable", message: "local organization: moto_server: " + err.Error()})
-	resp.write(w, r.Method == http.MethodHead)
 	o.logCall(req, resp.status, resp.errorCode)
+	resp.write(w, r.Method == http.MethodHead)
+}
+
+// checkAssumeRole refuses AssumeRole into a role of an account outside the
+// organization, as the role's trust policy would; nil passes the request to
+// moto, which would hand out keys for any account.
+func (o *Org) checkAssumeRole(req *request) *response {
+	roleARN := req.param("RoleArn")
+	account := arnAccount(roleARN)
+	if account == "" {
+		return nil // moto validates the ARN
+	}
+	o.mu.Lock()
+	_, inOrg := o.accounts[account]
+	o.mu.Unlock()
+	if inOrg {
+		return nil
+	}
+	return req.errorResponse(apiError{status: http.StatusForbidden, code: "AccessDenied",
+		message: "User in account " + req.account + " is not authorized to perform: sts:AssumeRole on resource: " + roleARN +
+			" (account " + account + " is not in the organization)"})
 }
 
 // recordAssumeRole remembers the keys of a role in a member account, so that
-// later requests signed with them act in that account.
+// later requests signed with them act in that account. Keys of a role in the
+// management account stay the management account's.
 func (o *Org) recordAssumeRole(req *request, body []byte) {
-	roleARN := req.param("RoleArn")
-	parts := strings.Split(roleARN, ":")
-	if len(parts) < 6 || !accountIDPattern.MatchString(parts[4]) {
+	account := arnAccount(req.param("RoleArn"))
+	if account == "" {
 		return
 	}
 	var out struct {
@@ -144,9 +172,18 @@ func (o *Org) recordAssumeRole(req *request, body []byte) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if parts[4] != o.managementID {
-		o.memberKeys[out.KeyID] = parts[4]
+	if _, member := o.accounts[account]; member && account != o.managementID {
+		o.memberKeys[out.KeyID] = account
 	}
+}
+
+// arnAccount is the account field of an ARN, or "" when it has none.
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" || !accountIDPattern.MatchString(parts[4]) {
+		return ""
+	}
+	return parts[4]
 }
 
 // recordPublish keeps a published SNS message for the state.

@@ -9,12 +9,14 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
@@ -126,6 +128,7 @@ func TestAssumeRootInventoryAndDeleteRootCredentials(t *testing.T) {
 	const acct = "444455556666"
 	seed(t, o, fullRootSeed(acct))
 	ctx := context.Background()
+	n := len(localorgtest.State(t, o).Calls)
 	before := stateOf(t, o, acct).Root
 	if len(before.AccessKeys) != 2 || len(before.SigningCertificates) != 1 || len(before.MFADevices) != 3 || !before.Password {
 		t.Fatalf("seeded root = %+v", before)
@@ -235,7 +238,7 @@ func TestAssumeRootInventoryAndDeleteRootCredentials(t *testing.T) {
 	}
 
 	// The call log names the session's account, caller kind and task policy.
-	calls := localorgtest.State(t, o).Calls
+	calls := localorgtest.State(t, o).Calls[n:]
 	var got []string
 	for _, c := range calls {
 		if c.Account == acct && c.Service == "iam" && c.TaskPolicy == localorg.TaskDeleteRootUserCredentials {
@@ -253,8 +256,11 @@ func TestAssumeRootInventoryAndDeleteRootCredentials(t *testing.T) {
 		t.Errorf("delete-session calls =\n%q\nwant\n%q", got, wantCalls)
 	}
 	i := slices.IndexFunc(calls, func(c localorg.Call) bool { return c.Action == "AssumeRoot" })
-	if i < 0 || calls[i].Caller != localorg.CallerManagement || calls[i].Account != management || calls[i].Status != 200 {
-		t.Errorf("AssumeRoot call = %+v", calls[i])
+	if i < 0 {
+		t.Fatal("no AssumeRoot in the call log")
+	}
+	if c := calls[i]; c.Caller != localorg.CallerManagement || c.Account != management || c.Status != 200 {
+		t.Errorf("AssumeRoot call = %+v", c)
 	}
 }
 
@@ -285,7 +291,7 @@ func TestDeleteVirtualMFADeviceWhenSeedAllows(t *testing.T) {
 func TestCreateLoginProfileInRootSession(t *testing.T) {
 	o := org(t)
 	const acct = "444455558888"
-	seed(t, o, `{"accounts": [{"id": "444455558888"}]}`)
+	seed(t, o, `{"accounts": [{"id": "444455558888", "root": {}}]}`) // no password, also on a second run
 	ctx := context.Background()
 	c := iam.NewFromConfig(rootSession(t, o, acct, localorg.TaskCreateRootUserPassword))
 
@@ -377,10 +383,12 @@ func TestAssumeRootRefusals(t *testing.T) {
 	})
 }
 
+// TestExpiredRootSession moves the clock, for good: it runs on an
+// organization of its own.
 func TestExpiredRootSession(t *testing.T) {
-	o := org(t)
+	t.Parallel()
 	const acct = "444455550000"
-	seed(t, o, `{"accounts": [{"id": "444455550000", "root": {"password": true}}]}`)
+	o := localorgtest.Start(t, &localorg.Seed{Accounts: []localorg.SeedAccount{{ID: acct, Root: &localorg.SeedRoot{Password: true}}}})
 	ctx := context.Background()
 	out, err := sts.NewFromConfig(localorgtest.AWSConfig(t, o, "us-east-1")).AssumeRoot(ctx, &sts.AssumeRootInput{
 		TargetPrincipal: aws.String(acct),
@@ -479,6 +487,7 @@ func TestAdminAPIRefusesBadInput(t *testing.T) {
 		{"no effect", []localorg.FaultRule{{Match: localorg.FaultMatch{Service: "sts"}}}},
 		{"two effects", []localorg.FaultRule{{Error: "Throttling", LatencyMS: 5}}},
 		{"bad status", []localorg.FaultRule{{Error: "Throttling", Status: 200}}},
+		{"status without error", []localorg.FaultRule{{Match: localorg.FaultMatch{Service: "sts"}, Status: 429}}},
 		{"bad caller", []localorg.FaultRule{{Error: "Throttling", Match: localorg.FaultMatch{Caller: "root"}}}},
 		{"bad account", []localorg.FaultRule{{Error: "Throttling", Match: localorg.FaultMatch{Account: "12"}}}},
 	}
@@ -508,3 +517,46 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+// TestRefusedSeedChangesNothing: a seed is checked as a whole before any of
+// it is applied.
+func TestRefusedSeedChangesNothing(t *testing.T) {
+	o := org(t)
+	const owner = "444466667777"
+	seed(t, o, `{"accounts": [{"id": "444466667777", "buckets": [{"name": "refusal-owned"}]}]}`)
+	ctx := context.Background()
+	fresh := localorg.SeedAccount{ID: "444466668888", Name: "never-made", Root: &localorg.SeedRoot{Password: true},
+		Buckets: []localorg.SeedBucket{{Name: "refusal-new"}}, Queues: []localorg.SeedQueue{{Name: "refusal-jobs"}}}
+	tests := []struct {
+		name, wantErr string
+		seed          localorg.Seed
+	}{
+		{"bucket owned by another account", "belongs to account " + owner, localorg.Seed{Features: []string{},
+			Accounts: []localorg.SeedAccount{fresh, {ID: "444466669999", Buckets: []localorg.SeedBucket{{Name: "refusal-owned"}}}}}},
+		{"bucket moved to another region", "cannot move to eu-west-1", localorg.Seed{
+			Accounts: []localorg.SeedAccount{fresh, {ID: owner, Buckets: []localorg.SeedBucket{{Name: "refusal-owned", Region: "eu-west-1"}}}}}},
+		{"bucket in two accounts of the seed", "bucket names are global", localorg.Seed{
+			Accounts: []localorg.SeedAccount{fresh, {ID: "444466669999", Buckets: []localorg.SeedBucket{{Name: "refusal-new"}}}}}},
+		{"management account changed", "cannot change", localorg.Seed{ManagementAccountID: "999999999999",
+			Accounts: []localorg.SeedAccount{fresh}}},
+	}
+	before := localorgtest.State(t, o)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := o.Client().Seed(ctx, &tt.seed)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("seed error = %v, want it to contain %q", err, tt.wantErr)
+			}
+			after := localorgtest.State(t, o)
+			if mustJSON(t, after.Accounts) != mustJSON(t, before.Accounts) {
+				t.Errorf("accounts changed by a refused seed:\n%s\nbefore:\n%s", mustJSON(t, after.Accounts), mustJSON(t, before.Accounts))
+			}
+			_, err = s3.NewFromConfig(localorgtest.AWSConfig(t, o, "us-east-1"), pathStyle).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("refusal-new")})
+			wantError(t, err, "NotFound", 404)
+			features, err := iam.NewFromConfig(localorgtest.AWSConfig(t, o, "us-east-1")).ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{})
+			if err != nil || len(features.EnabledFeatures) != 2 {
+				t.Errorf("features after a refused seed = %+v, %v", features, err)
+			}
+		})
+	}
+}

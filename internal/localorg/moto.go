@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,10 +30,17 @@ type moto struct {
 	url  string
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
+	died chan struct{} // closed when it exited without stop
 	err  error         // exit error, valid after done
 	logs *tailBuffer
 	once sync.Once
+	// stopping is set before stop signals the process, so that its exit
+	// does not count as a death.
+	stopping atomic.Bool
 }
+
+// motoTailLines is how much of moto_server's output Org.Err shows.
+const motoTailLines = 20
 
 // startMoto starts command on a free loopback port and waits until it answers.
 func startMoto(ctx context.Context, command string, logger *slog.Logger) (*moto, error) {
@@ -69,6 +77,7 @@ func launchMoto(ctx context.Context, command string, port int, logger *slog.Logg
 	m := &moto{
 		url:  "http://127.0.0.1:" + strconv.Itoa(port),
 		done: make(chan struct{}),
+		died: make(chan struct{}),
 		logs: &tailBuffer{max: 16 << 10},
 	}
 	m.cmd = exec.Command(command, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
@@ -82,6 +91,9 @@ func launchMoto(ctx context.Context, command string, port int, logger *slog.Logg
 	go func() {
 		m.err = m.cmd.Wait()
 		close(m.done)
+		if !m.stopping.Load() {
+			close(m.died)
+		}
 	}()
 	if err := m.waitReady(ctx, 30*time.Second); err != nil {
 		m.stop()
@@ -118,6 +130,7 @@ func (m *moto) waitReady(ctx context.Context, limit time.Duration) error {
 func (m *moto) stop() error {
 	var err error
 	m.once.Do(func() {
+		m.stopping.Store(true)
 		pgid := m.cmd.Process.Pid
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
 		select {
@@ -159,6 +172,12 @@ func (t *tailBuffer) String() string {
 	return strings.TrimSpace(t.buf.String())
 }
 
+// tail is the last n lines written.
+func (t *tailBuffer) tail(n int) string {
+	lines := strings.Split(t.String(), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
 // accountTransport sends the layer's own requests straight to moto, in one
 // account, with the layer's host so that URLs moto builds (queue URLs) point
 // at the layer.
@@ -180,7 +199,7 @@ func (o *Org) motoConfig(account, region string) aws.Config {
 	return aws.Config{
 		Region:       region,
 		BaseEndpoint: aws.String(o.moto.url),
-		Credentials:  credentials.NewStaticCredentialsProvider(documentationKeyID, documentationSecret, ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(ManagementKeyID, ManagementSecret, ""),
 		HTTPClient: &http.Client{Transport: accountTransport{
 			account: account,
 			host:    o.host,
@@ -197,9 +216,11 @@ func (o *Org) motoSQS(account, region string) *sqs.Client {
 	return sqs.NewFromConfig(o.motoConfig(account, region))
 }
 
-// AWS's documentation credentials: moto ignores signatures, so the layer's own
-// calls use these.
+// AWS's documentation credentials, for the management account: the layer
+// treats any key it did not issue or see issued as the management account's,
+// and neither it nor moto verifies signatures. The layer's own calls to moto
+// use them too.
 const (
-	documentationKeyID  = "AKIAIOSFODNN7EXAMPLE"
-	documentationSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	ManagementKeyID  = "AKIAIOSFODNN7EXAMPLE"
+	ManagementSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 )

@@ -41,6 +41,7 @@ type Org struct {
 	host      string // host:port of the layer
 	endpoint  string
 	serveDone chan struct{}
+	seedMu    sync.Mutex // one seed at a time: checked, then applied
 
 	mu               sync.Mutex
 	managementID     string
@@ -53,6 +54,7 @@ type Org struct {
 	regions          map[string]bool
 	sessions         map[string]*rootSession // by access key id
 	memberKeys       map[string]string       // access key id -> account
+	buckets          map[string]bucketOwner  // by bucket name
 	faults           []*faultState
 	sns              []SNSMessage
 	slack            []json.RawMessage
@@ -122,6 +124,7 @@ func Start(ctx context.Context, opts Options) (*Org, error) {
 		regions:        map[string]bool{DefaultRegion: true},
 		sessions:       map[string]*rootSession{},
 		memberKeys:     map[string]string{},
+		buckets:        map[string]bucketOwner{},
 	}
 	motoURL, _ := url.Parse(m.url)
 	o.proxy = &httputil.ReverseProxy{
@@ -166,6 +169,22 @@ func (o *Org) ManagementAccountID() string {
 
 // Client is an admin API client for this organization.
 func (o *Org) Client() *Client { return NewClient(o.endpoint) }
+
+// Done is closed when moto_server exits on its own (crashed or killed), not
+// when Close stops it. The layer then answers every forwarded request with a
+// 502; Err says what happened.
+func (o *Org) Done() <-chan struct{} { return o.moto.died }
+
+// Err is nil until Done is closed, then moto_server's exit status and the
+// tail of its output.
+func (o *Org) Err() error {
+	select {
+	case <-o.moto.died:
+		return fmt.Errorf("moto_server exited unexpectedly (%v): %s", o.moto.err, o.moto.logs.tail(motoTailLines))
+	default:
+		return nil
+	}
+}
 
 // Close stops the layer and moto_server (its whole process group).
 func (o *Org) Close() error {

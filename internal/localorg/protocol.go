@@ -32,6 +32,7 @@ type request struct {
 	// iamAction is the action as IAM policies name it, where it differs from
 	// the operation (s3:ListAllMyBuckets for ListBuckets).
 	iamAction string
+	bucket    string         // S3: the bucket of a path-style request
 	params    url.Values     // Query protocol parameters
 	jsonBody  map[string]any // JSON protocol body
 	keyID     string
@@ -98,6 +99,7 @@ func classify(r *http.Request, body []byte) *request {
 			req.service = "s3"
 		}
 		req.action, req.iamAction = s3Action(r.Method, r.URL.Path, r.URL.Query(), r.Header)
+		req.bucket = s3Bucket(r.URL.Path)
 	default:
 		req.protocol = protoREST
 		req.action = r.Method + " " + r.URL.Path
@@ -108,69 +110,125 @@ func classify(r *http.Request, body []byte) *request {
 	return req
 }
 
-// s3Subresources are bucket sub-resources that name their own operation,
-// in the order they are tested.
-var s3Subresources = []string{
-	"policy", "acl", "cors", "lifecycle", "location", "tagging", "versioning", "website",
-	"encryption", "logging", "notification", "replication", "ownershipControls",
-	"publicAccessBlock", "object-lock", "accelerate", "requestPayment", "policyStatus",
-	"uploads", "versions", "delete", "uploadId",
+// s3BucketOps names the bucket sub-resource requests: per sub-resource (in
+// the order they are tested) and method, the API operation and the IAM action
+// that authorizes it (they differ: PutBucketEncryption needs
+// s3:PutEncryptionConfiguration). A method missing from a sub-resource's map
+// falls through to the plain bucket request.
+var s3BucketOps = []struct {
+	sub string
+	ops map[string][2]string
+}{
+	{"policy", map[string][2]string{
+		http.MethodGet:    {"GetBucketPolicy", "GetBucketPolicy"},
+		http.MethodPut:    {"PutBucketPolicy", "PutBucketPolicy"},
+		http.MethodDelete: {"DeleteBucketPolicy", "DeleteBucketPolicy"},
+	}},
+	{"policyStatus", map[string][2]string{http.MethodGet: {"GetBucketPolicyStatus", "GetBucketPolicyStatus"}}},
+	{"acl", map[string][2]string{
+		http.MethodGet: {"GetBucketAcl", "GetBucketAcl"},
+		http.MethodPut: {"PutBucketAcl", "PutBucketAcl"},
+	}},
+	{"cors", map[string][2]string{
+		http.MethodGet:    {"GetBucketCors", "GetBucketCORS"},
+		http.MethodPut:    {"PutBucketCors", "PutBucketCORS"},
+		http.MethodDelete: {"DeleteBucketCors", "PutBucketCORS"},
+	}},
+	{"lifecycle", map[string][2]string{
+		http.MethodGet:    {"GetBucketLifecycleConfiguration", "GetLifecycleConfiguration"},
+		http.MethodPut:    {"PutBucketLifecycleConfiguration", "PutLifecycleConfiguration"},
+		http.MethodDelete: {"DeleteBucketLifecycle", "PutLifecycleConfiguration"},
+	}},
+	{"location", map[string][2]string{http.MethodGet: {"GetBucketLocation", "GetBucketLocation"}}},
+	{"tagging", map[string][2]string{
+		http.MethodGet:    {"GetBucketTagging", "GetBucketTagging"},
+		http.MethodPut:    {"PutBucketTagging", "PutBucketTagging"},
+		http.MethodDelete: {"DeleteBucketTagging", "PutBucketTagging"},
+	}},
+	{"versioning", map[string][2]string{
+		http.MethodGet: {"GetBucketVersioning", "GetBucketVersioning"},
+		http.MethodPut: {"PutBucketVersioning", "PutBucketVersioning"},
+	}},
+	{"website", map[string][2]string{
+		http.MethodGet:    {"GetBucketWebsite", "GetBucketWebsite"},
+		http.MethodPut:    {"PutBucketWebsite", "PutBucketWebsite"},
+		http.MethodDelete: {"DeleteBucketWebsite", "DeleteBucketWebsite"},
+	}},
+	{"encryption", map[string][2]string{
+		http.MethodGet:    {"GetBucketEncryption", "GetEncryptionConfiguration"},
+		http.MethodPut:    {"PutBucketEncryption", "PutEncryptionConfiguration"},
+		http.MethodDelete: {"DeleteBucketEncryption", "PutEncryptionConfiguration"},
+	}},
+	{"logging", map[string][2]string{
+		http.MethodGet: {"GetBucketLogging", "GetBucketLogging"},
+		http.MethodPut: {"PutBucketLogging", "PutBucketLogging"},
+	}},
+	{"notification", map[string][2]string{
+		http.MethodGet: {"GetBucketNotificationConfiguration", "GetBucketNotification"},
+		http.MethodPut: {"PutBucketNotificationConfiguration", "PutBucketNotification"},
+	}},
+	{"replication", map[string][2]string{
+		http.MethodGet:    {"GetBucketReplication", "GetReplicationConfiguration"},
+		http.MethodPut:    {"PutBucketReplication", "PutReplicationConfiguration"},
+		http.MethodDelete: {"DeleteBucketReplication", "PutReplicationConfiguration"},
+	}},
+	{"ownershipControls", map[string][2]string{
+		http.MethodGet:    {"GetBucketOwnershipControls", "GetBucketOwnershipControls"},
+		http.MethodPut:    {"PutBucketOwnershipControls", "PutBucketOwnershipControls"},
+		http.MethodDelete: {"DeleteBucketOwnershipControls", "PutBucketOwnershipControls"},
+	}},
+	{"publicAccessBlock", map[string][2]string{
+		http.MethodGet:    {"GetPublicAccessBlock", "GetBucketPublicAccessBlock"},
+		http.MethodPut:    {"PutPublicAccessBlock", "PutBucketPublicAccessBlock"},
+		http.MethodDelete: {"DeletePublicAccessBlock", "PutBucketPublicAccessBlock"},
+	}},
+	{"object-lock", map[string][2]string{
+		http.MethodGet: {"GetObjectLockConfiguration", "GetBucketObjectLockConfiguration"},
+		http.MethodPut: {"PutObjectLockConfiguration", "PutBucketObjectLockConfiguration"},
+	}},
+	{"accelerate", map[string][2]string{
+		http.MethodGet: {"GetBucketAccelerateConfiguration", "GetAccelerateConfiguration"},
+		http.MethodPut: {"PutBucketAccelerateConfiguration", "PutAccelerateConfiguration"},
+	}},
+	{"requestPayment", map[string][2]string{
+		http.MethodGet: {"GetBucketRequestPayment", "GetBucketRequestPayment"},
+		http.MethodPut: {"PutBucketRequestPayment", "PutBucketRequestPayment"},
+	}},
+	{"versions", map[string][2]string{http.MethodGet: {"ListObjectVersions", "ListBucketVersions"}}},
+	{"uploads", map[string][2]string{http.MethodGet: {"ListMultipartUploads", "ListBucketMultipartUploads"}}},
+	{"delete", map[string][2]string{http.MethodPost: {"DeleteObjects", "DeleteObject"}}},
 }
 
 // s3Action names a path-style S3 REST request: the API operation and the IAM
 // action that authorizes it.
 func s3Action(method, path string, q url.Values, h http.Header) (action, iamAction string) {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
-	verb := map[string]string{http.MethodGet: "Get", http.MethodPut: "Put", http.MethodDelete: "Delete", http.MethodHead: "Get", http.MethodPost: "Post"}[method]
-	sub := ""
-	for _, s := range s3Subresources {
-		if q.Has(s) {
-			sub = s
-			break
-		}
-	}
 	switch {
 	case bucket == "":
 		return "ListBuckets", "ListAllMyBuckets"
 	case key == "":
-		switch sub {
-		case "":
-			switch method {
-			case http.MethodGet:
-				if q.Get("list-type") == "2" {
-					return "ListObjectsV2", "ListBucket"
-				}
-				return "ListObjects", "ListBucket"
-			case http.MethodHead:
-				return "HeadBucket", "ListBucket"
-			case http.MethodPut:
-				return "CreateBucket", "CreateBucket"
-			case http.MethodDelete:
-				return "DeleteBucket", "DeleteBucket"
+		for _, b := range s3BucketOps {
+			if op, ok := b.ops[method]; ok && q.Has(b.sub) {
+				return op[0], op[1]
 			}
-			return "PostObject", "PutObject"
-		case "location":
-			return "GetBucketLocation", "GetBucketLocation"
-		case "versions":
-			return "ListObjectVersions", "ListBucketVersions"
-		case "uploads":
-			return "ListMultipartUploads", "ListBucketMultipartUploads"
-		case "delete":
-			return "DeleteObjects", "DeleteObject"
-		case "object-lock":
-			return verb + "ObjectLockConfiguration", verb + "BucketObjectLockConfiguration"
 		}
-		name := verb + "Bucket" + strings.ToUpper(sub[:1]) + sub[1:]
-		return name, name
+		switch method {
+		case http.MethodGet:
+			if q.Get("list-type") == "2" {
+				return "ListObjectsV2", "ListBucket"
+			}
+			return "ListObjects", "ListBucket"
+		case http.MethodHead:
+			return "HeadBucket", "ListBucket"
+		case http.MethodPut:
+			return "CreateBucket", "CreateBucket"
+		case http.MethodDelete:
+			return "DeleteBucket", "DeleteBucket"
+		}
+		return "PostObject", "PutObject"
 	}
-	switch sub {
-	case "acl":
-		return verb + "ObjectAcl", verb + "ObjectAcl"
-	case "tagging":
-		return verb + "ObjectTagging", verb + "ObjectTagging"
-	case "uploads":
-		return "CreateMultipartUpload", "PutObject"
-	case "uploadId":
+	switch {
+	case q.Has("uploadId"):
 		switch method {
 		case http.MethodPut:
 			return "UploadPart", "PutObject"
@@ -180,6 +238,20 @@ func s3Action(method, path string, q url.Values, h http.Header) (action, iamActi
 			return "AbortMultipartUpload", "AbortMultipartUpload"
 		}
 		return "ListParts", "ListMultipartUploadParts"
+	case q.Has("uploads") && method == http.MethodPost:
+		return "CreateMultipartUpload", "PutObject"
+	case q.Has("acl") && (method == http.MethodGet || method == http.MethodPut):
+		verb := map[string]string{http.MethodGet: "Get", http.MethodPut: "Put"}[method]
+		return verb + "ObjectAcl", verb + "ObjectAcl"
+	case q.Has("tagging"):
+		switch method {
+		case http.MethodGet:
+			return "GetObjectTagging", "GetObjectTagging"
+		case http.MethodPut:
+			return "PutObjectTagging", "PutObjectTagging"
+		case http.MethodDelete:
+			return "DeleteObjectTagging", "DeleteObjectTagging"
+		}
 	}
 	switch method {
 	case http.MethodHead:
@@ -195,6 +267,12 @@ func s3Action(method, path string, q url.Values, h http.Header) (action, iamActi
 		return "PostObject", "PutObject"
 	}
 	return "GetObject", "GetObject"
+}
+
+// s3Bucket is the bucket a path-style S3 request names, or "".
+func s3Bucket(path string) string {
+	bucket, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	return bucket
 }
 
 // param is a request parameter, from the Query form or the JSON body.

@@ -137,6 +137,7 @@ func (s *Seed) Validate() error {
 		}
 	}
 	seen := map[string]bool{}
+	bucketAccount := map[string]string{} // bucket names are global
 	for i, a := range s.Accounts {
 		where := fmt.Sprintf("accounts[%d]", i)
 		if !accountIDPattern.MatchString(a.ID) {
@@ -148,6 +149,12 @@ func (s *Seed) Validate() error {
 		seen[a.ID] = true
 		if err := a.validate(); err != nil {
 			return fmt.Errorf("%s (%s): %w", where, a.ID, err)
+		}
+		for _, b := range a.Buckets {
+			if other, ok := bucketAccount[b.Name]; ok {
+				return fmt.Errorf("%s (%s): bucket %q is also seeded in account %s; bucket names are global", where, a.ID, b.Name, other)
+			}
+			bucketAccount[b.Name] = a.ID
 		}
 	}
 	return nil
@@ -186,15 +193,15 @@ func (a *SeedAccount) validate() error {
 			return fmt.Errorf("buckets[%d] (%s): %w", i, b.Name, err)
 		}
 	}
-	names = nil
+	names = nil // queue names are per region
 	for i, q := range a.Queues {
 		if !queueNamePattern.MatchString(q.Name) {
 			return fmt.Errorf("queues[%d]: name %q is not a valid queue name", i, q.Name)
 		}
-		if slices.Contains(names, q.Name) {
-			return fmt.Errorf("queues[%d]: queue %q listed twice", i, q.Name)
+		if slices.Contains(names, regionOr(q.Region)+"/"+q.Name) {
+			return fmt.Errorf("queues[%d]: queue %q listed twice in %s", i, q.Name, regionOr(q.Region))
 		}
-		names = append(names, q.Name)
+		names = append(names, regionOr(q.Region)+"/"+q.Name)
 		if err := validateRegionPolicy(q.Region, q.Policy); err != nil {
 			return fmt.Errorf("queues[%d] (%s): %w", i, q.Name, err)
 		}

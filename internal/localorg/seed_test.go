@@ -32,6 +32,10 @@ func TestParseSeed(t *testing.T) {
 		{"policy not an object", `{"accounts": [{"id": "444455556666", "queues": [{"name": "q", "policy": "x"}]}]}`, "want a JSON object"},
 		{"bad region", `{"accounts": [{"id": "444455556666", "queues": [{"name": "q", "region": "mars"}]}]}`, "not a region"},
 		{"trailing data", `{} {}`, "trailing data"},
+		{"bucket in two accounts", `{"accounts": [{"id": "444455556666", "buckets": [{"name": "shared-name"}]},
+			{"id": "555566667777", "buckets": [{"name": "shared-name"}]}]}`, `bucket "shared-name" is also seeded in account 444455556666`},
+		{"queue name in two regions", `{"accounts": [{"id": "444455556666", "queues": [{"name": "q"}, {"name": "q", "region": "eu-west-1"}]}]}`, ""},
+		{"queue twice in a region", `{"accounts": [{"id": "444455556666", "queues": [{"name": "q"}, {"name": "q", "region": "us-east-1"}]}]}`, "listed twice in us-east-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

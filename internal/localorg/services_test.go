@@ -125,6 +125,7 @@ func TestS3UnlockSessionActsOnTheMembersBucket(t *testing.T) {
 		{"name": "unlock-locked", "region": "eu-west-1", "policy": `+lockout+`},
 		{"name": "unlock-open"}]}]}`)
 	ctx := context.Background()
+	n := len(localorgtest.State(t, o).Calls)
 	client := s3.NewFromConfig(rootSession(t, o, acct, localorg.TaskS3UnlockBucketPolicy), pathStyle)
 
 	got, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("unlock-locked")})
@@ -174,7 +175,7 @@ func TestS3UnlockSessionActsOnTheMembersBucket(t *testing.T) {
 	}
 
 	var actions []string
-	for _, c := range localorgtest.State(t, o).Calls {
+	for _, c := range localorgtest.State(t, o).Calls[n:] {
 		if c.Account == acct && c.Service == "s3" {
 			actions = append(actions, c.Action+" "+c.TaskPolicy)
 		}
@@ -357,7 +358,10 @@ func TestFaultRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		sqsc := sqs.NewFromConfig(localorgtest.AWSConfig(t, o, "us-east-1"), func(o *sqs.Options) { o.RetryMaxAttempts = 1 })
-		_, _ = sqsc.ListQueues(ctx, &sqs.ListQueuesInput{}) // the one token
+		// A rate below 1 still lets one request through, then none for 1000s.
+		if _, err := sqsc.ListQueues(ctx, &sqs.ListQueuesInput{}); err != nil {
+			t.Fatalf("first ListQueues at 0.001/s: %v", err)
+		}
 		_, err := sqsc.ListQueues(ctx, &sqs.ListQueuesInput{})
 		wantError(t, err, "RequestThrottled", 400)
 		orgc := organizations.NewFromConfig(localorgtest.AWSConfig(t, o, "us-east-1"), func(o *organizations.Options) { o.RetryMaxAttempts = 1 })
@@ -389,7 +393,7 @@ func TestSlackSink(t *testing.T) {
 		t.Errorf("invalid payload answered %d", resp.StatusCode)
 	}
 	if err := o.Client().SetFaults(ctx, []localorg.FaultRule{
-		{Match: localorg.FaultMatch{Service: "slack"}, Error: "rate_limited", Status: 429, Times: 1},
+		{Match: localorg.FaultMatch{Service: "slack"}, Status: 429, Times: 1}, // the issue's form: no error
 		{Match: localorg.FaultMatch{Service: "slack"}, Error: "internal_error", Status: 500, Times: 1},
 	}); err != nil {
 		t.Fatal(err)
@@ -484,4 +488,155 @@ func jsonEqual(t *testing.T, a, b string) bool {
 		t.Fatalf("not JSON: %q", b)
 	}
 	return mustJSON(t, x) == mustJSON(t, y)
+}
+
+// TestBucketOwnership: moto has one bucket namespace; the layer answers for
+// a bucket's owner as S3 does (facts §6).
+func TestBucketOwnership(t *testing.T) {
+	o := org(t)
+	const owner, other = "444455556666", "555566667777"
+	seed(t, o, `{"accounts": [{"id": "444455556666", "buckets": [{"name": "owned-data", "policy": `+lockout+`}]}, {"id": "555566667777"}]}`)
+	ctx := context.Background()
+	bucket := aws.String("owned-data")
+	s3For := func(cfg aws.Config) *s3.Client {
+		return s3.NewFromConfig(cfg, pathStyle, func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+	}
+	otherRoot := s3For(rootSession(t, o, other, localorg.TaskS3UnlockBucketPolicy))
+	otherMember := s3For(localorgtest.MemberConfig(t, o, other, "us-east-1"))
+	mgmt := s3For(localorgtest.AWSConfig(t, o, "us-east-1"))
+	ownerRoot := s3For(rootSession(t, o, owner, localorg.TaskS3UnlockBucketPolicy))
+	ownerMember := s3For(localorgtest.MemberConfig(t, o, owner, "us-east-1"))
+	getPolicy := func(c *s3.Client) func() error {
+		return func() error {
+			_, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: bucket})
+			return err
+		}
+	}
+
+	tests := []struct {
+		name   string
+		call   func() error
+		code   string // "" for success
+		status int
+	}{
+		{"root session of another account: GetBucketPolicy", getPolicy(otherRoot), "MethodNotAllowed", 405},
+		{"root session of another account: PutBucketPolicy", func() error {
+			_, err := otherRoot.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: bucket, Policy: aws.String(`{"Version":"2012-10-17","Statement":[]}`)})
+			return err
+		}, "MethodNotAllowed", 405},
+		{"root session of another account: DeleteBucketPolicy", func() error {
+			_, err := otherRoot.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: bucket})
+			return err
+		}, "MethodNotAllowed", 405},
+		{"management on a member's bucket: GetBucketPolicy", getPolicy(mgmt), "AccessDenied", 403},
+		{"management on a member's bucket: DeleteBucketPolicy", func() error {
+			_, err := mgmt.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: bucket})
+			return err
+		}, "AccessDenied", 403},
+		{"management on a member's bucket: PutObject", func() error {
+			_, err := mgmt.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("k"), Body: strings.NewReader("x")})
+			return err
+		}, "AccessDenied", 403},
+		{"another member: GetBucketPolicy", getPolicy(otherMember), "AccessDenied", 403},
+		{"another member: CreateBucket of the name", func() error {
+			_, err := otherMember.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket})
+			return err
+		}, "BucketAlreadyExists", 409},
+		{"owner's root session", getPolicy(ownerRoot), "", 200},
+		{"owner's member credentials", getPolicy(ownerMember), "", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if tt.code == "" {
+				if err != nil {
+					t.Fatalf("want success, got %v", err)
+				}
+				return
+			}
+			wantError(t, err, tt.code, tt.status)
+		})
+	}
+	if p := stateOf(t, o, owner).Buckets["owned-data"].Policy; !jsonEqual(t, string(p), lockout) {
+		t.Errorf("policy after refused calls = %s", p)
+	}
+
+	t.Run("buckets created and deleted through the layer", func(t *testing.T) {
+		name := aws.String("made-by-member")
+		if _, err := otherMember.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: name}); err != nil {
+			t.Fatalf("CreateBucket: %v", err)
+		}
+		_, err := mgmt.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: name})
+		if code, status := apiError(t, err); status != 403 {
+			t.Errorf("management HeadBucket on the member's new bucket = %s (%d), want 403", code, status)
+		}
+		if _, err := otherMember.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: name}); err != nil {
+			t.Fatalf("DeleteBucket: %v", err)
+		}
+		// Deleted, the name is free for anyone.
+		if _, err := mgmt.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: name}); err != nil {
+			t.Fatalf("management CreateBucket of the freed name: %v", err)
+		}
+		if _, err := mgmt.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: name}); err != nil {
+			t.Fatalf("management DeleteBucket: %v", err)
+		}
+	})
+}
+
+// TestAssumeRoleOutsideTheOrganization: moto would hand out keys for any
+// account; the layer only lets the organization's accounts be assumed.
+func TestAssumeRoleOutsideTheOrganization(t *testing.T) {
+	o := org(t)
+	ctx := context.Background()
+	mgmt := sts.NewFromConfig(localorgtest.AWSConfig(t, o, "us-east-1"))
+	_, err := mgmt.AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn:         aws.String("arn:aws:iam::999988887777:role/OrganizationAccountAccessRole"),
+		RoleSessionName: aws.String("outside"),
+	})
+	wantError(t, err, "AccessDenied", 403)
+
+	// A role of the management account itself goes to moto; its keys stay
+	// the management account's.
+	out, err := mgmt.AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn:         aws.String("arn:aws:iam::" + management + ":role/Admin"),
+		RoleSessionName: aws.String("own"),
+	})
+	if err != nil {
+		t.Fatalf("AssumeRole into the management account's own role: %v", err)
+	}
+	cfg := localorgtest.AWSConfig(t, o, "us-east-1")
+	cfg.Credentials = staticCreds(out.Credentials)
+	n := len(localorgtest.State(t, o).Calls)
+	if _, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatalf("GetCallerIdentity: %v", err)
+	}
+	calls := localorgtest.State(t, o).Calls[n:]
+	if len(calls) != 1 || calls[0].Caller != localorg.CallerManagement || calls[0].Account != management {
+		t.Errorf("calls with the management role's keys = %+v", calls)
+	}
+}
+
+// TestStateQueuesInTwoRegions: one queue name in two regions of an account
+// must not collapse into one state entry.
+func TestStateQueuesInTwoRegions(t *testing.T) {
+	o := org(t)
+	const acct = "555566660000"
+	seed(t, o, `{"accounts": [{"id": "555566660000", "queues": [
+		{"name": "twin-jobs", "region": "us-east-1"}, {"name": "twin-jobs", "region": "eu-west-1", "policy": `+lockout+`},
+		{"name": "single-jobs", "region": "eu-west-1"}]}]}`)
+	queues := stateOf(t, o, acct).Queues
+	var keys []string
+	for k := range queues {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if want := []string{"eu-west-1/twin-jobs", "single-jobs", "us-east-1/twin-jobs"}; !slices.Equal(keys, want) {
+		t.Fatalf("queue keys = %q, want %q", keys, want)
+	}
+	if q := queues["eu-west-1/twin-jobs"]; q.Region != "eu-west-1" || !jsonEqual(t, string(q.Policy), lockout) {
+		t.Errorf("eu-west-1 twin = %+v", q)
+	}
+	if q := queues["us-east-1/twin-jobs"]; q.Region != "us-east-1" || q.Policy != nil {
+		t.Errorf("us-east-1 twin = %+v", q)
+	}
 }

@@ -140,11 +140,7 @@ func queueOwner(queueURL string) string {
 // id or a principal ARN), or "" when it names none.
 func principalAccount(target string) string {
 	if strings.HasPrefix(target, "arn:") {
-		parts := strings.SplitN(target, ":", 6)
-		if len(parts) < 6 {
-			return ""
-		}
-		target = parts[4]
+		return arnAccount(target)
 	}
 	if !accountIDPattern.MatchString(target) {
 		return ""

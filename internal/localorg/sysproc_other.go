@@ -9,3 +9,7 @@ import "syscall"
 func childProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
+
+// StopWithParent would have this process stopped when its parent exits; only
+// Linux offers that (PR_SET_PDEATHSIG).
+func StopWithParent() error { return nil }

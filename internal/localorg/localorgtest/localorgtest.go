@@ -18,13 +18,6 @@ import (
 	"github.com/rootguard/rootguard/internal/localorg"
 )
 
-// Documentation credentials of the management account; moto ignores
-// signatures and the layer treats unknown keys as the management account.
-const (
-	ManagementKeyID  = "AKIAIOSFODNN7EXAMPLE"
-	ManagementSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-)
-
 // RequireE2EEnv, set to 1, turns a missing moto_server from a skip into a
 // failure (make test sets it).
 const RequireE2EEnv = "ROOTGUARD_REQUIRE_E2E"
@@ -68,7 +61,7 @@ func AWSConfig(t testing.TB, org *localorg.Org, region string) aws.Config {
 	return aws.Config{
 		Region:       region,
 		BaseEndpoint: aws.String(org.Endpoint()),
-		Credentials:  credentials.NewStaticCredentialsProvider(ManagementKeyID, ManagementSecret, ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(localorg.ManagementKeyID, localorg.ManagementSecret, ""),
 	}
 }
 
