@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 
+	"github.com/rootguard/rootguard/shared/awserr"
 	"github.com/rootguard/rootguard/shared/lockout"
 	"github.com/rootguard/rootguard/shared/rootsession"
 	"github.com/rootguard/rootguard/shared/trail"
@@ -89,7 +88,7 @@ type bucketPolicy struct {
 func (p bucketPolicy) Get(ctx context.Context) (json.RawMessage, error) {
 	out, err := p.client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(p.bucket), ExpectedBucketOwner: aws.String(p.owner)})
 	switch {
-	case hasCode(err, "NoSuchBucketPolicy"):
+	case awserr.Is(err, "NoSuchBucketPolicy"):
 		return nil, nil
 	case err != nil:
 		return nil, p.wrap("get bucket policy", err)
@@ -110,7 +109,7 @@ func (p bucketPolicy) Put(ctx context.Context, policy json.RawMessage) error {
 
 func (p bucketPolicy) Delete(ctx context.Context) error {
 	_, err := p.client.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(p.bucket), ExpectedBucketOwner: aws.String(p.owner)})
-	if hasCode(err, "NoSuchBucketPolicy") {
+	if awserr.Is(err, "NoSuchBucketPolicy") {
 		return nil // already gone: what deleting wanted
 	}
 	return p.wrap("delete bucket policy", err)
@@ -120,16 +119,10 @@ func (p bucketPolicy) wrap(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case hasCode(err, "NoSuchBucket"):
+	case awserr.Is(err, "NoSuchBucket"):
 		return fmt.Errorf("%s %s: %w: %w", op, p.bucket, unlock.ErrGone, err)
 	}
 	return fmt.Errorf("%s %s: %w", op, p.bucket, err)
-}
-
-// hasCode reports whether err is an AWS API error with code.
-func hasCode(err error, code string) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
 }
 
 // partition is the ARN partition of a region.

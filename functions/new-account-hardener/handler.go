@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/rootguard/rootguard/shared/accountname"
+	"github.com/rootguard/rootguard/shared/awserr"
 	"github.com/rootguard/rootguard/shared/notify"
 	"github.com/rootguard/rootguard/shared/rootcreds"
 	"github.com/rootguard/rootguard/shared/rootsession"
@@ -258,9 +258,9 @@ func (h *Handler) harden(ctx context.Context, log *slog.Logger, rec trail.Record
 func (h *Handler) checkFeatures(ctx context.Context) (enabled []string, problem string, err error) {
 	out, err := h.features.ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{})
 	switch {
-	case hasCode(err, "ServiceAccessNotEnabled"):
+	case awserr.Is(err, "ServiceAccessNotEnabled"):
 		return nil, "trusted access for IAM is not enabled in AWS Organizations", nil
-	case hasCode(err, "OrganizationNotInAllFeaturesMode"):
+	case awserr.Is(err, "OrganizationNotInAllFeaturesMode"):
 		return nil, "the organization does not have all features enabled", nil
 	case err != nil:
 		return nil, "", fmt.Errorf("list organization features: %w", err)
@@ -538,14 +538,4 @@ func itemWords(it rootcreds.Item) string {
 		return it.String()
 	}
 	return it.String() + " (" + it.Note + ")"
-}
-
-// hasCode reports whether err carries the AWS error code, with or without
-// the "Exception" suffix (facts §4: the wire code may carry either).
-func hasCode(err error, code string) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	return strings.EqualFold(strings.TrimSuffix(apiErr.ErrorCode(), "Exception"), code)
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/rootguard/rootguard/shared/awserr"
 )
 
 const adminPrefix = "/_localorg/"
@@ -163,7 +165,7 @@ func (o *Org) liveBuckets(ctx context.Context, accountID string) (map[string]Buc
 		name := aws.ToString(b.Name)
 		p, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b.Name})
 		switch {
-		case hasCode(err, "NoSuchBucketPolicy"):
+		case awserr.Is(err, "NoSuchBucketPolicy"):
 			buckets[name] = BucketState{Policy: nil}
 		case err != nil:
 			return nil, fmt.Errorf("bucket %s policy: %w", name, err)

@@ -2,15 +2,14 @@ package localorg
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/smithy-go"
+
+	"github.com/rootguard/rootguard/shared/awserr"
 )
 
 // ApplySeed adds the seed's accounts to the organization; for an account that
@@ -112,7 +111,7 @@ func (o *Org) seedBucket(ctx context.Context, accountID string, b SeedBucket) er
 			LocationConstraint: s3types.BucketLocationConstraint(region),
 		}
 	}
-	if _, err := client.CreateBucket(ctx, in); err != nil && !hasCode(err, "BucketAlreadyOwnedByYou") {
+	if _, err := client.CreateBucket(ctx, in); err != nil && !awserr.Is(err, "BucketAlreadyOwnedByYou") {
 		return fmt.Errorf("create: %w", err)
 	}
 	o.mu.Lock()
@@ -125,7 +124,7 @@ func (o *Org) seedBucket(ctx context.Context, accountID string, b SeedBucket) er
 		}
 		return nil
 	}
-	if _, err := client.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b.Name)}); err != nil && !hasCode(err, "NoSuchBucketPolicy") {
+	if _, err := client.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b.Name)}); err != nil && !awserr.Is(err, "NoSuchBucketPolicy") {
 		return fmt.Errorf("delete policy: %w", err)
 	}
 	return nil
@@ -149,18 +148,4 @@ func (o *Org) seedQueue(ctx context.Context, accountID string, q SeedQueue) erro
 		return fmt.Errorf("set policy: %w", err)
 	}
 	return nil
-}
-
-// hasCode reports whether err is an AWS API error with one of codes.
-func hasCode(err error, codes ...string) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	for _, c := range codes {
-		if strings.EqualFold(apiErr.ErrorCode(), c) {
-			return true
-		}
-	}
-	return false
 }

@@ -16,7 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/smithy-go"
+
+	"github.com/rootguard/rootguard/shared/awserr"
 )
 
 // InventoryAPI is the IAM calls Inventory makes, all allowed by the audit
@@ -114,7 +115,7 @@ func hasPassword(ctx context.Context, client InventoryAPI) (bool, error) {
 	switch {
 	case err == nil:
 		return true, nil
-	case hasCode(err, "NoSuchEntity"): // facts §3: no password
+	case awserr.Is(err, "NoSuchEntity"): // facts §3: no password
 		return false, nil
 	}
 	return false, fmt.Errorf("get login profile: %w", err)
@@ -200,17 +201,4 @@ func pages(ctx context.Context, page func(marker *string) (truncated bool, next 
 		seen[*next] = true
 		marker = next
 	}
-}
-
-// hasCode reports whether err carries the AWS error code. IAM's modelled
-// errors (types.NoSuchEntityException...) answer their code without the
-// "Exception" suffix, other services and emulators may add it, and
-// unmodelled codes arrive as smithy.GenericAPIError: compare on the
-// suffix-less code, case-insensitively, like the SDK's own deserializer.
-func hasCode(err error, code string) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	return strings.EqualFold(strings.TrimSuffix(apiErr.ErrorCode(), "Exception"), code)
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/rootguard/rootguard/shared/awserr"
 )
 
 // RemoveAPI is the IAM calls Remove makes, all allowed by the delete task
@@ -180,7 +182,7 @@ func (o *outcome) add(it Item, err error) {
 	switch {
 	case err == nil:
 		o.removed = append(o.removed, it)
-	case hasCode(err, "NoSuchEntity"): // facts §3: deleting what is gone is done
+	case awserr.Is(err, "NoSuchEntity"): // facts §3: deleting what is gone is done
 		it.Note = NoteAlreadyGone
 		o.removed = append(o.removed, it)
 	default:
@@ -244,7 +246,7 @@ func (r *remover) mfa(d MFADevice) job {
 		})
 		// Facts §2: the delete policy may not reach the device object; the
 		// device no longer protects or opens root, so it is left, reported.
-		if hasCode(err, "AccessDenied") {
+		if awserr.Is(err, "AccessDenied") {
 			it.Note = NoteDeleteNotAllowed
 			o.leftBehind = append(o.leftBehind, it)
 			return o
@@ -280,7 +282,7 @@ func (r *remover) retry(ctx context.Context, call func(context.Context) error) e
 			return err
 		}
 		err := call(ctx)
-		if err == nil || n+1 == maxAttempts || !(hasCode(err, "EntityTemporarilyUnmodifiable") || hasCode(err, "ConcurrentModification")) {
+		if err == nil || n+1 == maxAttempts || !(awserr.Is(err, "EntityTemporarilyUnmodifiable") || awserr.Is(err, "ConcurrentModification")) {
 			return err
 		}
 		t := time.NewTimer(r.backoff(n))

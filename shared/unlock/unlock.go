@@ -33,8 +33,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/smithy-go"
 
+	"github.com/rootguard/rootguard/shared/awserr"
 	"github.com/rootguard/rootguard/shared/lockout"
 	"github.com/rootguard/rootguard/shared/notify"
 	"github.com/rootguard/rootguard/shared/rootsession"
@@ -335,29 +335,15 @@ func (j *job) callFailed(ctx context.Context, verb string, err error) (*notify.F
 	case errors.Is(err, ErrGone):
 		j.log.InfoContext(ctx, "the resource is gone", "err", err)
 		return j.gone(ctx, err), nil
-	case hasCode(err, "AccessDenied", "AccessDeniedException", "AllAccessDisabled", "MethodNotAllowed"):
+	case awserr.Is(err, "AccessDenied", "AccessDeniedException", "AllAccessDisabled", "MethodNotAllowed"):
 		return j.failed(ctx, "the root session was denied: it could not "+verb+" the policy", err,
 			"An SCP or RCP that does not exempt root sessions (condition aws:AssumedRoot), or a VPC endpoint policy, blocks the root session. "+
 				"Exempt root sessions there and redeliver this event, or unlock by hand with "+taskName(j.h.service.Task())+"."), nil
-	case hasCode(err, "MalformedPolicy", "InvalidAttributeValue"):
+	case awserr.Is(err, "MalformedPolicy", "InvalidAttributeValue"):
 		return j.failed(ctx, fmt.Sprintf("%s rejected the repaired policy", serviceName(t)), err,
 			"Repair the policy by hand with a root session ("+taskName(j.h.service.Task())+")."), nil
 	}
 	return nil, fmt.Errorf("%s the policy of %s %s in %s: %w", verb, t.Noun(), t.Name, t.AccountID, err)
-}
-
-// hasCode reports whether err is an AWS API error with one of codes.
-func hasCode(err error, codes ...string) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	for _, c := range codes {
-		if strings.EqualFold(apiErr.ErrorCode(), c) {
-			return true
-		}
-	}
-	return false
 }
 
 // Findings. Severities: critical when rootguard should have unlocked and
