@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -192,7 +191,7 @@ func TestE2EDeliveryFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bed := sharedBed(t)
-			var logs bytes.Buffer
+			var logs testbed.Logs
 			fn, err := bed.FunctionLogs(context.Background(), "root-activity-alerter", &logs)
 			if err != nil {
 				t.Fatal(err)
@@ -250,7 +249,7 @@ func TestE2EBadConfigurationFailsColdStart(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			bed := sharedBed(t)
 			before := bed.State(t)
-			var logs bytes.Buffer
+			var logs testbed.Logs
 			fn, err := bed.FunctionLogs(context.Background(), "root-activity-alerter", &logs, tt.env)
 			if err == nil {
 				defer fn.Close()

@@ -6,6 +6,7 @@
 package testbed
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -127,6 +128,7 @@ func (b *Bed) Function(ctx context.Context, name string, env ...string) (*lambda
 
 // FunctionLogs is Function with the function's output (and the harness's
 // log lines) also written to logs, for tests that assert on what it logs.
+// The function writes from its own goroutines: give it a *Logs.
 func (b *Bed) FunctionLogs(ctx context.Context, name string, logs io.Writer, env ...string) (*lambdaharness.Function, error) {
 	path, err := b.build(ctx, name)
 	if err != nil {
@@ -166,4 +168,22 @@ func (b *Bed) Close() error {
 	err := b.Org.Close()
 	os.RemoveAll(b.dir)
 	return err
+}
+
+// Logs collects a function's output; safe to read while the function writes.
+type Logs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
