@@ -134,6 +134,11 @@ func (n *Notifier) Deliver(ctx context.Context, f Finding) error {
 		return err
 	}
 	log := n.logger.With(slog.String("finding_id", f.ID), slog.String("kind", string(f.Kind)), slog.String("severity", string(f.Severity)))
+	// The whole finding goes to the log first: if every sink fails, a retried
+	// event may find nothing left to do, and this line is then the only record
+	// of what was done.
+	log.Info("finding", slog.String("summary", f.Summary), slog.String("account_id", f.AccountID),
+		slog.String("resource", f.Resource), slog.Any("actions", f.Actions), slog.Any("details", f.Details))
 	// The sinks are independent: both run at once, so one that hangs until
 	// the Lambda deadline cannot keep the other from being tried.
 	var wg sync.WaitGroup

@@ -224,3 +224,20 @@ func TestNewBadTopic(t *testing.T) {
 		}
 	}
 }
+
+// When every sink fails, the log still holds the whole finding: a retried
+// event may find nothing left to do and report only that.
+func TestDeliverLogsTheFindingFirst(t *testing.T) {
+	pub := &recordingSNS{fail: errors.New("sns down")}
+	n, logs := testNotifier(t, pub, nil, "")
+	f := validFinding()
+	f.Actions = []string{"delete access key AKIAIOSFODNN7EXAMPLE"}
+	if err := n.Deliver(context.Background(), f); err == nil {
+		t.Fatal("Deliver succeeded with SNS down")
+	}
+	for _, want := range []string{f.ID, f.Summary, "delete access key AKIAIOSFODNN7EXAMPLE"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+}
