@@ -23,14 +23,8 @@ import (
 	"github.com/rootguard/rootguard/internal/localorg"
 )
 
-// Documentation credentials of the management account: the local organization
-// treats any key it did not issue as the management account's.
-const (
-	managementKeyID  = "AKIAIOSFODNN7EXAMPLE"
-	managementSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-	// Region is where the bed's functions, topic and secret live.
-	Region = "us-east-1"
-)
+// Region is where the bed's functions, topic and secret live.
+const Region = "us-east-1"
 
 // Options configure a Bed.
 type Options struct {
@@ -98,7 +92,7 @@ func (b *Bed) AWSConfig() aws.Config {
 	return aws.Config{
 		Region:       Region,
 		BaseEndpoint: aws.String(b.Org.Endpoint()),
-		Credentials:  credentials.NewStaticCredentialsProvider(managementKeyID, managementSecret, ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(localorg.ManagementKeyID, localorg.ManagementSecret, ""),
 	}
 }
 
@@ -108,8 +102,8 @@ func (b *Bed) Env() []string {
 	return []string{
 		"AWS_ENDPOINT_URL=" + b.Org.Endpoint(),
 		"AWS_REGION=" + Region,
-		"AWS_ACCESS_KEY_ID=" + managementKeyID,
-		"AWS_SECRET_ACCESS_KEY=" + managementSecret,
+		"AWS_ACCESS_KEY_ID=" + localorg.ManagementKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + localorg.ManagementSecret,
 		"AWS_SESSION_TOKEN=",
 		"ROOTGUARD_MODE=enforce",
 		"ROOTGUARD_SNS_TOPIC_ARN=" + b.TopicARN,
