@@ -9,8 +9,8 @@ import (
 )
 
 const usage = `usage:
-  localorg serve  [--addr 127.0.0.1:0] [--seed FILE]
-  localorg invoke --function NAME --event FILE|- [--env KEY=VALUE ...] [--memory MB] [--timeout DURATION]
+  localorg serve  [--addr 127.0.0.1:0] [--seed FILE] [-v]
+  localorg invoke --function NAME --event FILE|- [--env KEY=VALUE ...] [--memory MB] [--timeout DURATION] [--allow-real-aws]
   localorg demo   [--seed events/org.json] [-v]
   localorg bench  [--seed events/org.json] [--cold N] [--warm N]
 `
