@@ -131,11 +131,11 @@ func (r run) actions() map[string]int {
 	return n
 }
 
-// rootSessionCalls checks every call made with a root session was in account
-// with task, and returns their actions.
-func (r run) rootSessionCalls(t *testing.T, account, task string) []string {
+// rootSessionCalls checks every call made with a root session was in account,
+// and returns their actions by task policy.
+func (r run) rootSessionCalls(t *testing.T, account string) map[string][]string {
 	t.Helper()
-	var actions []string
+	actions := map[string][]string{}
 	for _, c := range r.Calls {
 		if c.Caller != localorg.CallerRootSession {
 			if c.Service == "iam" && c.Action != "ListOrganizationsFeatures" {
@@ -143,12 +143,31 @@ func (r run) rootSessionCalls(t *testing.T, account, task string) []string {
 			}
 			continue
 		}
-		if c.Account != account || c.TaskPolicy != task {
-			t.Errorf("root-session call %+v, want account %s task %s", c, account, task)
+		if c.Account != account {
+			t.Errorf("root-session call %+v, want account %s", c, account)
 		}
-		actions = append(actions, c.Action)
+		actions[c.TaskPolicy] = append(actions[c.TaskPolicy], c.Action)
 	}
 	return actions
+}
+
+// auditedOnly checks the run used root sessions in account with the audit
+// task policy only, and deleted nothing.
+func (r run) auditedOnly(t *testing.T, account string) {
+	t.Helper()
+	for task, actions := range r.rootSessionCalls(t, account) {
+		if task != localorg.TaskAuditRootUserCredentials {
+			t.Errorf("calls %v with task %s, want the audit task only", actions, task)
+		}
+		for _, a := range actions {
+			if slices.Contains(deletes, a) {
+				t.Errorf("called %s", a)
+			}
+		}
+	}
+	if n := r.actions()["sts:AssumeRoot"]; n != 1 {
+		t.Errorf("%d root sessions, want one audit session", n)
+	}
 }
 
 // unchanged checks an account's root user is as seeded by fullRoot.
@@ -229,14 +248,23 @@ func TestEndToEnd(t *testing.T) {
 
 		acts := r.actions()
 		for k, want := range map[string]int{
-			"iam:ListOrganizationsFeatures": 1, "sts:AssumeRoot": 1, "iam:DeleteLoginProfile": 1, "iam:DeleteAccessKey": 1,
+			"iam:ListOrganizationsFeatures": 1, "sts:AssumeRoot": 2, "iam:DeleteLoginProfile": 1, "iam:DeleteAccessKey": 1,
 			"iam:DeleteSigningCertificate": 1, "iam:DeactivateMFADevice": 3, "iam:DeleteVirtualMFADevice:AccessDenied": 1,
 		} {
 			if acts[k] != want {
 				t.Errorf("%d %s calls, want %d (calls %v)", acts[k], k, want, acts)
 			}
 		}
-		r.rootSessionCalls(t, invited, localorg.TaskDeleteRootUserCredentials)
+		// An audit session finds the credentials, a delete session removes them.
+		byTask := r.rootSessionCalls(t, invited)
+		for _, a := range byTask[localorg.TaskAuditRootUserCredentials] {
+			if slices.Contains(deletes, a) {
+				t.Errorf("audit session called %s", a)
+			}
+		}
+		if len(byTask[localorg.TaskAuditRootUserCredentials]) == 0 || len(byTask[localorg.TaskDeleteRootUserCredentials]) == 0 || len(byTask) != 2 {
+			t.Errorf("root-session calls by task %v, want an audit and a delete session", byTask)
+		}
 		for _, c := range r.Calls {
 			if c.Service == "sts" && c.Caller != localorg.CallerManagement {
 				t.Errorf("AssumeRoot not from the management account: %+v", c)
@@ -250,11 +278,8 @@ func TestEndToEnd(t *testing.T) {
 		if !strings.Contains(f.Summary, "already clean") || len(f.Actions) != 0 {
 			t.Errorf("summary %q actions %q", f.Summary, f.Actions)
 		}
-		for _, a := range r.rootSessionCalls(t, invited, localorg.TaskDeleteRootUserCredentials) {
-			if slices.Contains(deletes, a) {
-				t.Errorf("second delivery called %s", a)
-			}
-		}
+		// A clean account never gets a session that may delete.
+		r.auditedOnly(t, invited)
 	})
 
 	t.Run("sample events", func(t *testing.T) {
@@ -278,6 +303,7 @@ func TestEndToEnd(t *testing.T) {
 			if !strings.Contains(f.Summary, "already clean") {
 				t.Errorf("%s: summary %q", tt.event, f.Summary)
 			}
+			r.auditedOnly(t, tt.account)
 		}
 	})
 
@@ -289,11 +315,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("finding %+v", f)
 		}
 		unchanged(t, r.root(t, reportAcct))
-		for _, a := range r.rootSessionCalls(t, reportAcct, localorg.TaskAuditRootUserCredentials) {
-			if slices.Contains(deletes, a) {
-				t.Errorf("report mode called %s", a)
-			}
-		}
+		r.auditedOnly(t, reportAcct)
 	})
 
 	t.Run("exempt account: reported, not touched", func(t *testing.T) {
@@ -304,11 +326,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("finding %+v", f)
 		}
 		unchanged(t, r.root(t, exemptAcct))
-		for _, a := range r.rootSessionCalls(t, exemptAcct, localorg.TaskAuditRootUserCredentials) {
-			if slices.Contains(deletes, a) {
-				t.Errorf("exempt account: called %s", a)
-			}
-		}
+		r.auditedOnly(t, exemptAcct)
 	})
 
 	t.Run("account not ready for two attempts", func(t *testing.T) {
@@ -323,8 +341,8 @@ func TestEndToEnd(t *testing.T) {
 		if v, _ := f.Details.Value("session_attempts"); v != "3" {
 			t.Errorf("session_attempts %v, want 3", v)
 		}
-		if acts := r.actions(); acts["sts:AssumeRoot:AccessDenied"] != 2 || acts["sts:AssumeRoot"] != 1 {
-			t.Errorf("AssumeRoot calls %v, want 2 refused and 1 accepted", acts)
+		if acts := r.actions(); acts["sts:AssumeRoot:AccessDenied"] != 2 || acts["sts:AssumeRoot"] != 2 {
+			t.Errorf("AssumeRoot calls %v, want 2 refused, then the audit and the delete session", acts)
 		}
 		if root := r.root(t, slowAcct); root.Password || len(root.AccessKeys) != 0 {
 			t.Errorf("credentials left: %+v", root)
@@ -332,14 +350,11 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("invitation accepted while the function waits", func(t *testing.T) {
-		// The account is not a member yet: AssumeRoot is refused until it joins.
+		// The account is not a member yet: AssumeRoot is refused until it
+		// joins, which it does once the call log shows the first refusal.
 		joined := make(chan error, 1)
-		go func() {
-			time.Sleep(1500 * time.Millisecond)
-			joined <- bed.Org.ApplySeed(context.Background(), &localorg.Seed{
-				Accounts: []localorg.SeedAccount{member(lateAcct, "late", "invited", fullRoot())},
-			})
-		}()
+		from := len(bed.State(t).Calls)
+		go func() { joined <- joinAfterRefusal(bed, from, lateAcct) }()
 		r := e.invoke(t, forAccount(invite, invited, lateAcct))
 		if err := <-joined; err != nil {
 			t.Fatal(err)
@@ -404,6 +419,32 @@ func TestEndToEnd(t *testing.T) {
 	})
 }
 
+// joinAfterRefusal waits for a refused AssumeRoot among the bed's calls from
+// index from on, then adds account to the organization. Only one invocation
+// runs on the bed, so the refusal is for account.
+func joinAfterRefusal(bed *testbed.Bed, from int, account string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		st, err := bed.Org.State(ctx)
+		if err != nil {
+			return fmt.Errorf("no refused AssumeRoot seen: %w", err)
+		}
+		if from <= len(st.Calls) && slices.ContainsFunc(st.Calls[from:], func(c localorg.Call) bool {
+			return c.Service == "sts" && c.Action == "AssumeRoot" && c.ErrorCode == "AccessDenied"
+		}) {
+			return bed.Org.ApplySeed(ctx, &localorg.Seed{
+				Accounts: []localorg.SeedAccount{member(account, "late", "invited", fullRoot())},
+			})
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no refused AssumeRoot seen: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 func TestEndToEndFeaturesOff(t *testing.T) {
 	t.Parallel()
 	const acct = "200000000001"
@@ -415,23 +456,40 @@ func TestEndToEndFeaturesOff(t *testing.T) {
 	e := startFunction(t, bed)
 	event := forAccount(fixture(t, "invite-account"), dev, acct)
 	off, on := false, true
+	const (
+		trusted = "enable-aws-service-access"
+		rcm     = "enable-organizations-root-credentials-management"
+		rs      = "enable-organizations-root-sessions"
+	)
 	for i, tt := range []struct {
 		name    string
 		seed    localorg.Seed
 		summary string
+		fixes   []string // the commands the remedy gives, of trusted, rcm, rs
 	}{
-		{"RootSessions off", localorg.Seed{}, "(RootSessions not enabled)"},
-		{"both off", localorg.Seed{Features: []string{}}, "(RootCredentialsManagement and RootSessions not enabled)"},
-		{"trusted access off", localorg.Seed{Features: []string{localorg.FeatureRootCredentialsManagement, localorg.FeatureRootSessions}, IAMTrustedAccess: &off}, "trusted access for IAM is not enabled"},
+		{"RootSessions off", localorg.Seed{}, "(RootSessions not enabled)", []string{rs}},
+		{"both off", localorg.Seed{Features: []string{}}, "(RootCredentialsManagement and RootSessions not enabled)", []string{rcm, rs}},
+		{"trusted access off", localorg.Seed{Features: []string{localorg.FeatureRootCredentialsManagement, localorg.FeatureRootSessions}, IAMTrustedAccess: &off}, "trusted access for IAM is not enabled", []string{trusted, rcm, rs}},
+		{"RootCredentialsManagement off", localorg.Seed{Features: []string{localorg.FeatureRootSessions}, IAMTrustedAccess: &on}, "(RootCredentialsManagement not enabled)", []string{rcm}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e.seed(t, &tt.seed)
 			// A distinct invitation each time: one event has one finding id.
 			r := e.invoke(t, forAccount(event, inviteEventID, fmt.Sprintf("00000000-0000-4000-8000-%012d", i)))
-			f := r.reported(t, kindRootAccessOff, acct, notify.SeverityCritical)
+			f := r.reported(t, notify.KindCentralizedRootAccessOff, acct, notify.SeverityCritical)
 			r.published(t, f)
 			if !strings.Contains(f.Summary, tt.summary) {
 				t.Errorf("summary %q, want %q", f.Summary, tt.summary)
+			}
+			v, _ := f.Details.Value("remedy")
+			remedy, ok := v.(string)
+			if !ok {
+				t.Fatalf("remedy %v, want a string", v)
+			}
+			for _, cmd := range []string{trusted, rcm, rs} {
+				if got := strings.Contains(remedy, cmd); got != slices.Contains(tt.fixes, cmd) {
+					t.Errorf("remedy %s: has %s %v, want %v", remedy, cmd, got, !got)
+				}
 			}
 			for _, c := range r.Calls {
 				if c.Service == "sts" || c.Caller == localorg.CallerRootSession {
@@ -442,7 +500,7 @@ func TestEndToEndFeaturesOff(t *testing.T) {
 		})
 	}
 	t.Run("turned on: hardened", func(t *testing.T) {
-		e.seed(t, &localorg.Seed{IAMTrustedAccess: &on})
+		e.seed(t, &localorg.Seed{Features: []string{localorg.FeatureRootCredentialsManagement, localorg.FeatureRootSessions}})
 		// The event of the first subtest, redelivered once the features are
 		// on: its new finding is published, not taken for a duplicate.
 		r := e.invoke(t, forAccount(event, inviteEventID, "00000000-0000-4000-8000-000000000000"))

@@ -60,13 +60,6 @@ type namer interface {
 	Name(ctx context.Context, accountID string) string
 }
 
-// kindRootAccessOff is the finding that an account could not be checked
-// because centralized root access is off. It is a kind of its own, not
-// notify.KindRootCredentialsRemoved: it is about the organization, and once
-// the features are on, a redelivered event must yield a new finding (a new
-// id), not one that subscribers and the notifier take for a duplicate.
-const kindRootAccessOff notify.Kind = "centralized-root-access-off"
-
 // iamMaxAttempts is what the SDK's retryer may spend on one IAM call: enough
 // to ride out throttling, as AWS publishes no IAM rate quota (facts §1).
 const iamMaxAttempts = 8
@@ -139,8 +132,8 @@ func NewHandler(s settings.Settings, p Parts) (*Handler, error) {
 	if p.Features == nil || p.Sessions == nil || p.RootUser == nil || p.Notifier == nil || p.Accounts == nil {
 		return nil, errors.New("new handler: features, sessions, root user, notifier and account names are required")
 	}
-	if s.ManagementAccountID == "" {
-		return nil, fmt.Errorf("new handler: %s is required: the hardener must know the account it never acts on", settings.EnvManagementAccountID)
+	if err := requireManagement(s); err != nil {
+		return nil, fmt.Errorf("new handler: %w", err)
 	}
 	h := &Handler{
 		settings: s,
@@ -160,6 +153,28 @@ func NewHandler(s settings.Settings, p Parts) (*Handler, error) {
 	return h, nil
 }
 
+func requireManagement(s settings.Settings) error {
+	if s.ManagementAccountID == "" {
+		return fmt.Errorf("%s is required: the hardener must know the account it never acts on", settings.EnvManagementAccountID)
+	}
+	return nil
+}
+
+// sessionDuration is how long the hardener's root sessions last: its work
+// takes seconds, and rootsession refreshes a session that outlives it.
+const sessionDuration = 2 * time.Minute
+
+// newSessions returns the opener of the hardener's root sessions, which
+// refuses the management account. It checks the setting first, as
+// NewHandler does, so that a missing one is reported by its variable rather
+// than as an invalid account id.
+func newSessions(s settings.Settings, cfg aws.Config) (*rootsession.Opener, error) {
+	if err := requireManagement(s); err != nil {
+		return nil, fmt.Errorf("new root session opener: %w", err)
+	}
+	return rootsession.New(cfg, rootsession.WithManagementAccount(s.ManagementAccountID), rootsession.WithDuration(sessionDuration))
+}
+
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -173,9 +188,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // Handle hardens the account an event says joined the organization and
 // returns the delivered finding, or nil for an event that asks for nothing
-// (a failed creation, an unrelated event). It fails, so that Lambda retries
-// the event, when the account still refuses a root session at the end of
-// the retry budget or nothing could be read.
+// (a failed creation, an invitation by email only, an unrelated event). It
+// fails, so that Lambda retries the event, when the account still refuses a
+// root session at the end of the retry budget or nothing could be read.
 func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (*notify.Finding, error) {
 	rec, err := trail.ParseJSON(event)
 	if err != nil {
@@ -183,6 +198,13 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (*notify.Fi
 	}
 	j, err := rec.Joining()
 	switch {
+	case errors.Is(err, trail.ErrEmailInvitation):
+		// Nothing names the account yet; if it never joins, there is nothing
+		// of the organization's to protect.
+		inv, _ := rec.Invitation() // decoded by Joining already
+		h.logger.WarnContext(ctx, "invitation by email address: the account is not hardened now; AccountJoinedOrganization hardens it when it joins",
+			"event_id", rec.EventID, "event_name", rec.EventName, "handshake_id", inv.Handshake.ID)
+		return nil, nil
 	case errors.Is(err, trail.ErrNotApplicable):
 		h.logger.InfoContext(ctx, "ignoring event", "event_id", rec.EventID, "event_source", rec.EventSource, "event_name", rec.EventName, "reason", err.Error())
 		return nil, nil
@@ -206,79 +228,129 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (*notify.Fi
 	return &f, nil
 }
 
-// harden checks the organization, opens the narrowest root session the
-// mode allows and removes or only lists the root user's credentials.
+// harden checks the organization, lists the root user's credentials in an
+// audit session and, in enforce mode and only when there are some, removes
+// them in a delete session.
 func (h *Handler) harden(ctx context.Context, log *slog.Logger, rec trail.Record, j trail.Joining) (notify.Finding, error) {
-	enabled, problem, err := h.checkFeatures(ctx)
+	access, err := h.checkFeatures(ctx)
 	if err != nil {
 		return notify.Finding{}, err
 	}
-	if problem != "" {
-		log.WarnContext(ctx, "centralized root access is off", "problem", problem)
-		return h.featuresOff(ctx, rec, j, enabled, problem), nil
+	if access.problem != "" {
+		log.WarnContext(ctx, "centralized root access is off", "problem", access.problem)
+		return h.featuresOff(ctx, rec, j, access), nil
 	}
 
 	exempt := h.settings.IsExempt(j.AccountID)
-	task := rootsession.DeleteRootUserCredentials
-	if exempt || h.settings.Mode == notify.ModeReport {
-		task = rootsession.AuditRootUserCredentials
-	}
-	session, attempts, err := h.open(ctx, log, j.AccountID, task)
-	if errors.Is(err, rootsession.ErrFeatureDisabled) {
-		// Turned off since the check, or refused for that reason anyway:
-		// the features listed a moment ago no longer tell.
-		return h.featuresOff(ctx, rec, j, nil, err.Error()), nil
-	}
+	enforce := !exempt && h.settings.Mode == notify.ModeEnforce
+	// The audit session comes first, and waits for the account: an account
+	// that is already clean (a redelivered event, or hardened on an earlier
+	// one) never gets a session that may delete.
+	audit, attempts, err := h.open(ctx, log, j.AccountID, rootsession.AuditRootUserCredentials)
 	if err != nil {
-		return notify.Finding{}, err
+		return h.openFailed(ctx, rec, j, err)
 	}
 	o := outcome{joining: j, exempt: exempt, attempts: attempts}
-	if task == rootsession.AuditRootUserCredentials {
-		inv, err := h.root.Inventory(ctx, session)
-		if err != nil {
-			return notify.Finding{}, fmt.Errorf("inventory root credentials of %s: %w", j.AccountID, err)
-		}
+	inv, err := h.root.Inventory(ctx, audit)
+	if err != nil {
+		return notify.Finding{}, fmt.Errorf("inventory root credentials of %s: %w", j.AccountID, err)
+	}
+	if !enforce || inv.Empty() {
 		o.report = rootcreds.Report{Before: inv, After: &inv}
 		return h.outcomeFinding(ctx, rec, o), nil
 	}
-	report, err := h.root.Remove(ctx, session)
-	if err != nil && report.After == nil && report.Before.Empty() {
-		// The first inventory failed: nothing was read, nothing changed.
+
+	del, _, err := h.open(ctx, log, j.AccountID, rootsession.DeleteRootUserCredentials)
+	if err != nil {
+		return h.openFailed(ctx, rec, j, err)
+	}
+	report, err := h.root.Remove(ctx, del)
+	if errors.Is(err, rootcreds.ErrInventory) {
 		return notify.Finding{}, fmt.Errorf("harden %s: %w", j.AccountID, err)
 	}
 	if err != nil {
-		log.WarnContext(ctx, "root credentials left after removal", "err", err)
+		log.WarnContext(ctx, "removal of root credentials incomplete", "err", err)
 	}
 	o.report, o.removeErr = report, err
 	return h.outcomeFinding(ctx, rec, o), nil
 }
 
-// checkFeatures reads the organization's root access features. problem is
-// empty when both are on; otherwise it says what is off.
-func (h *Handler) checkFeatures(ctx context.Context) (enabled []string, problem string, err error) {
+// openFailed is what harden returns when a root session cannot be opened:
+// the features-off finding if that is why, else the error.
+func (h *Handler) openFailed(ctx context.Context, rec trail.Record, j trail.Joining, err error) (notify.Finding, error) {
+	if errors.Is(err, rootsession.ErrFeatureDisabled) {
+		// Turned off since the check, or refused for that reason anyway:
+		// the features listed a moment ago no longer tell which.
+		return h.featuresOff(ctx, rec, j, rootAccess{problem: err.Error(), fixes: enableFeatures()}), nil
+	}
+	return notify.Finding{}, err
+}
+
+// Commands that turn centralized root access on, from the management account.
+const (
+	enableAllFeatures   = "aws organizations enable-all-features"
+	enableTrustedAccess = "aws organizations enable-aws-service-access --service-principal iam.amazonaws.com"
+)
+
+// rootAccessFeatures are those centralized root access needs, each with the command
+// that turns it on.
+var rootAccessFeatures = []struct {
+	name   iamtypes.FeatureType
+	enable string
+}{
+	{iamtypes.FeatureTypeRootCredentialsManagement, "aws iam enable-organizations-root-credentials-management"},
+	{iamtypes.FeatureTypeRootSessions, "aws iam enable-organizations-root-sessions"},
+}
+
+// enableFeatures is the commands that turn on every feature.
+func enableFeatures() []string {
+	var out []string
+	for _, f := range rootAccessFeatures {
+		out = append(out, f.enable)
+	}
+	return out
+}
+
+// rootAccess is the state of the organization's centralized root access.
+type rootAccess struct {
+	enabled []string // the features on; nil when they could not be listed
+	problem string   // what is off; empty when all is on
+	fixes   []string // the commands that turn on what is off
+}
+
+// checkFeatures reads the organization's root access features.
+func (h *Handler) checkFeatures(ctx context.Context) (rootAccess, error) {
 	out, err := h.features.ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{})
 	switch {
 	case awserr.Is(err, "ServiceAccessNotEnabled"):
-		return nil, "trusted access for IAM is not enabled in AWS Organizations", nil
+		// The features cannot be listed, nor be on, without trusted access.
+		return rootAccess{
+			problem: "trusted access for IAM is not enabled in AWS Organizations",
+			fixes:   append([]string{enableTrustedAccess}, enableFeatures()...),
+		}, nil
 	case awserr.Is(err, "OrganizationNotInAllFeaturesMode"):
-		return nil, "the organization does not have all features enabled", nil
+		return rootAccess{
+			problem: "the organization does not have all features enabled",
+			fixes:   append([]string{enableAllFeatures, enableTrustedAccess}, enableFeatures()...),
+		}, nil
 	case err != nil:
-		return nil, "", fmt.Errorf("list organization features: %w", err)
+		return rootAccess{}, fmt.Errorf("list organization features: %w", err)
 	}
-	enabled = []string{}
+	a := rootAccess{enabled: []string{}}
 	for _, f := range out.EnabledFeatures {
-		enabled = append(enabled, string(f))
+		a.enabled = append(a.enabled, string(f))
 	}
 	var missing []string
-	for _, want := range []iamtypes.FeatureType{iamtypes.FeatureTypeRootCredentialsManagement, iamtypes.FeatureTypeRootSessions} {
-		if !slices.Contains(out.EnabledFeatures, want) {
-			missing = append(missing, string(want))
+	for _, f := range rootAccessFeatures {
+		if !slices.Contains(out.EnabledFeatures, f.name) {
+			missing = append(missing, string(f.name))
+			a.fixes = append(a.fixes, f.enable)
 		}
 	}
 	if len(missing) > 0 {
-		problem = strings.Join(missing, " and ") + " not enabled"
+		a.problem = strings.Join(missing, " and ") + " not enabled"
 	}
-	return enabled, problem, nil
+	return a, nil
 }
 
 // open opens a root session, retrying while the account refuses it: a new
@@ -323,13 +395,14 @@ type outcome struct {
 	exempt    bool
 	attempts  int
 	report    rootcreds.Report // After is nil when the final inventory failed
-	removeErr error            // Remove's error: something failed or is left
+	removeErr error            // Remove's error: something failed, is left or unverified
 }
 
 // Severities: critical when the organization cannot harden any account;
 // high when root credentials remain in an account rootguard should clean
-// (removal failed, or report mode); medium when it removed some; low when
-// an exempt account has some; info when there were none.
+// (report mode, or the fresh inventory after removal lists some or could
+// not be taken); medium when it removed them all; low when an exempt
+// account has some; info when there were none.
 func (h *Handler) outcomeFinding(ctx context.Context, rec trail.Record, o outcome) notify.Finding {
 	account := o.joining.AccountID
 	name := h.name(ctx, o.joining)
@@ -352,15 +425,17 @@ func (h *Handler) outcomeFinding(ctx context.Context, rec trail.Record, o outcom
 	case !enforce:
 		sev = notify.SeverityHigh
 		summary = fmt.Sprintf("Account %s (%s), %s, has root credentials (%s); report mode: not removed", account, name, how, counts(r.Before))
-	case o.removeErr != nil && r.After == nil:
+	case r.After == nil:
 		sev = notify.SeverityHigh
 		summary = fmt.Sprintf("Root credentials of account %s (%s), %s, may remain: removal could not be verified", account, name, how)
-	case o.removeErr != nil:
+	case !r.After.Empty():
 		sev = notify.SeverityHigh
 		summary = fmt.Sprintf("Root credentials left in account %s (%s), %s, after removal: %s", account, name, how, counts(*r.After))
 	default:
+		// The fresh inventory is the proof; a call that failed on something
+		// gone anyway is in the details.
 		sev = notify.SeverityMedium
-		summary = fmt.Sprintf("Removed root credentials of account %s (%s), %s: %s", account, name, how, counts(r.Before))
+		summary = fmt.Sprintf("Removed root credentials of account %s (%s), %s: %s", account, name, how, removedCounts(r.Before))
 	}
 
 	d := joinFacts(rec, o.joining)
@@ -405,18 +480,17 @@ func (h *Handler) outcomeFinding(ctx context.Context, rec trail.Record, o outcom
 
 // featuresOff is the finding for an account left as it is because the
 // organization has centralized root access off.
-func (h *Handler) featuresOff(ctx context.Context, rec trail.Record, j trail.Joining, enabled []string, problem string) notify.Finding {
+func (h *Handler) featuresOff(ctx context.Context, rec trail.Record, j trail.Joining, a rootAccess) notify.Finding {
 	name := h.name(ctx, j)
-	summary := fmt.Sprintf("Root credentials of account %s (%s), %s, not checked: centralized root access is off (%s)", j.AccountID, name, joinedWords(j), problem)
+	summary := fmt.Sprintf("Root credentials of account %s (%s), %s, not checked: centralized root access is off (%s)", j.AccountID, name, joinedWords(j), a.problem)
 	d := joinFacts(rec, j)
-	d = append(d, notify.Fact{Key: "problem", Value: problem})
-	if enabled != nil {
-		d = append(d, notify.Fact{Key: "enabled_features", Value: enabled})
+	d = append(d, notify.Fact{Key: "problem", Value: a.problem})
+	if a.enabled != nil {
+		d = append(d, notify.Fact{Key: "enabled_features", Value: a.enabled})
 	}
-	d = append(d, notify.Fact{Key: "remedy", Value: "From the management account: aws organizations enable-aws-service-access --service-principal iam.amazonaws.com; " +
-		"aws iam enable-organizations-root-credentials-management; aws iam enable-organizations-root-sessions. " +
-		"Then redeliver this event, or let the audit find the account."})
-	return h.finding(rec, kindRootAccessOff, notify.SeverityCritical, j.AccountID, name, summary, d, nil)
+	d = append(d, notify.Fact{Key: "remedy", Value: "From the management account: " + strings.Join(a.fixes, "; ") +
+		". Then redeliver this event, or let the audit find the account."})
+	return h.finding(rec, notify.KindCentralizedRootAccessOff, notify.SeverityCritical, j.AccountID, name, summary, d, nil)
 }
 
 func joinFacts(rec trail.Record, j trail.Joining) notify.Details {
@@ -483,29 +557,50 @@ func joinedWords(j trail.Joining) string {
 
 // counts sums credentials up for a summary: "password, 1 access key, 3 MFA devices".
 func counts(c rootcreds.Credentials) string {
-	var parts []string
-	if c.Password {
-		parts = append(parts, "password")
-	}
-	for _, n := range []struct {
-		count int
-		what  string
-	}{
-		{len(c.AccessKeys), "access key"},
-		{len(c.SigningCertificates), "signing certificate"},
-		{len(c.MFADevices), "MFA device"},
-	} {
-		switch {
-		case n.count == 1:
-			parts = append(parts, "1 "+n.what)
-		case n.count > 1:
-			parts = append(parts, fmt.Sprintf("%d %ss", n.count, n.what))
-		}
+	parts := deletable(c)
+	if n := len(c.MFADevices); n > 0 {
+		parts = append(parts, plural(n, "MFA device"))
 	}
 	if len(parts) == 0 {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// removedCounts says what removing c did: "deleted password, 1 access key;
+// deactivated 3 MFA devices". MFA devices are deactivated, which takes
+// them from root; only virtual ones may also be deleted.
+func removedCounts(c rootcreds.Credentials) string {
+	var parts []string
+	if d := deletable(c); len(d) > 0 {
+		parts = append(parts, "deleted "+strings.Join(d, ", "))
+	}
+	if n := len(c.MFADevices); n > 0 {
+		parts = append(parts, "deactivated "+plural(n, "MFA device"))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// deletable counts the credentials removal deletes.
+func deletable(c rootcreds.Credentials) []string {
+	var parts []string
+	if c.Password {
+		parts = append(parts, "password")
+	}
+	if n := len(c.AccessKeys); n > 0 {
+		parts = append(parts, plural(n, "access key"))
+	}
+	if n := len(c.SigningCertificates); n > 0 {
+		parts = append(parts, plural(n, "signing certificate"))
+	}
+	return parts
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // listCredentials names each credential, for details.

@@ -98,18 +98,17 @@ func refuse(n int, err error) func(context.Context, string, rootsession.Task) (a
 type fakeRootUser struct {
 	inventory func(ctx context.Context, session aws.Config) (rootcreds.Credentials, error)
 	remove    func(ctx context.Context, session aws.Config) (rootcreds.Report, error)
-	sessions  []string // AppID of each session used
-	removals  int
+	// AppID of each session used, by the call that used it
+	inventorySessions, removeSessions []string
 }
 
 func (f *fakeRootUser) Inventory(ctx context.Context, session aws.Config) (rootcreds.Credentials, error) {
-	f.sessions = append(f.sessions, session.AppID)
+	f.inventorySessions = append(f.inventorySessions, session.AppID)
 	return f.inventory(ctx, session)
 }
 
 func (f *fakeRootUser) Remove(ctx context.Context, session aws.Config) (rootcreds.Report, error) {
-	f.sessions = append(f.sessions, session.AppID)
-	f.removals++
+	f.removeSessions = append(f.removeSessions, session.AppID)
 	return f.remove(ctx, session)
 }
 
@@ -146,7 +145,7 @@ var (
 	passkey = "arn:aws:iam::" + prod + ":u2f/root/passkey-abc"
 	full    = rootcreds.Credentials{
 		Password:            true,
-		AccessKeys:          []rootcreds.AccessKey{{ID: "AKIAEXAMPLEROOT00001", Status: "Active", Created: created}},
+		AccessKeys:          []rootcreds.AccessKey{{ID: "AKIAIOSFODNN7EXAMPLE", Status: "Active", Created: created}},
 		SigningCertificates: []rootcreds.SigningCertificate{{ID: "CERTEXAMPLE1", Status: "Active"}},
 		MFADevices: []rootcreds.MFADevice{
 			{Serial: virtual, Kind: rootcreds.Virtual},
@@ -156,7 +155,7 @@ var (
 	}
 	fullWords = []string{
 		"password",
-		"access key AKIAEXAMPLEROOT00001 (Active, created 2026-06-02T14:15:11Z)",
+		"access key AKIAIOSFODNN7EXAMPLE (Active, created 2026-06-02T14:15:11Z)",
 		"signing certificate CERTEXAMPLE1 (Active)",
 		"virtual MFA device " + virtual,
 		"passkey MFA device " + passkey,
@@ -171,7 +170,7 @@ func removedAll(virtualDeleted bool) rootcreds.Report {
 		Before: full,
 		Removed: []rootcreds.Item{
 			{Action: rootcreds.ActionDelete, Kind: rootcreds.KindPassword},
-			{Action: rootcreds.ActionDelete, Kind: rootcreds.KindAccessKey, ID: "AKIAEXAMPLEROOT00001", Note: rootcreds.NoteAlreadyGone},
+			{Action: rootcreds.ActionDelete, Kind: rootcreds.KindAccessKey, ID: "AKIAIOSFODNN7EXAMPLE", Note: rootcreds.NoteAlreadyGone},
 			{Action: rootcreds.ActionDelete, Kind: rootcreds.KindSigningCertificate, ID: "CERTEXAMPLE1"},
 			{Action: rootcreds.ActionDeactivate, Kind: rootcreds.KindMFADevice, ID: virtual},
 			{Action: rootcreds.ActionDeactivate, Kind: rootcreds.KindMFADevice, ID: passkey},
@@ -195,7 +194,43 @@ func apiError(code string) error {
 
 // sessionRefused is what rootsession returns for an AccessDenied AssumeRoot.
 func sessionRefused(account string) error {
-	return fmt.Errorf("assume root in %s for delete root credentials: %w: %w", account, rootsession.ErrNotAllowed, apiError("AccessDenied"))
+	return fmt.Errorf("assume root in %s for audit root credentials: %w: %w", account, rootsession.ErrNotAllowed, apiError("AccessDenied"))
+}
+
+const (
+	audit = rootsession.AuditRootUserCredentials
+	del   = rootsession.DeleteRootUserCredentials
+)
+
+// Sessions opened, by task: an audit session, and a delete session only to
+// remove something.
+var (
+	auditOnly   = []rootsession.Task{audit}
+	auditDelete = []rootsession.Task{audit, del}
+)
+
+// emailInvitation is invite-account.json inviting an email address instead
+// of an account id.
+func emailInvitation(t *testing.T) json.RawMessage {
+	t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(fixture(t, "invite-account"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	email := map[string]any{"type": "EMAIL", "id": "owner@example.com"}
+	detail := ev["detail"].(map[string]any)
+	detail["requestParameters"].(map[string]any)["target"] = email
+	hs := detail["responseElements"].(map[string]any)["handshake"].(map[string]any)
+	hs["parties"] = []any{map[string]any{"type": "ORGANIZATION", "id": "o-exampleorgid"}, email}
+	delete(hs, "resources")
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte(dev)) {
+		t.Fatalf("email invitation still names account %s: %s", dev, b)
+	}
+	return b
 }
 
 func fixture(t *testing.T, name string) json.RawMessage {
@@ -279,8 +314,7 @@ func TestHandle(t *testing.T) {
 		nilOut   bool   // ignored event: nil finding, nothing delivered
 		severity notify.Severity
 		summary  []string // substrings
-		task     rootsession.Task
-		opens    int
+		opens    []rootsession.Task
 		removals int
 		details  map[string]any
 		absent   []string // details that must not be there
@@ -298,15 +332,15 @@ func TestHandle(t *testing.T) {
 			event: fixture(t, "create-account-succeeded"),
 			want: want{
 				severity: notify.SeverityMedium,
-				summary:  []string{"Removed root credentials of account 555566667777 (workload-prod-from-organizations), created in the organization: password, 1 access key, 1 signing certificate, 3 MFA devices"},
-				task:     rootsession.DeleteRootUserCredentials, opens: 1, removals: 1,
+				summary:  []string{"Removed root credentials of account 555566667777 (workload-prod-from-organizations), created in the organization: deleted password, 1 access key, 1 signing certificate; deactivated 3 MFA devices"},
+				opens:    auditDelete, removals: 1,
 				details: map[string]any{
 					"joined":  "created",
 					"trigger": "CreateAccountResult",
 					"found":   fullWords,
 					"removed": []string{
 						"delete password",
-						"delete access key AKIAEXAMPLEROOT00001 (already gone)",
+						"delete access key AKIAIOSFODNN7EXAMPLE (already gone)",
 						"delete signing certificate CERTEXAMPLE1",
 						"deactivate MFA device " + virtual,
 						"deactivate MFA device " + passkey,
@@ -317,7 +351,7 @@ func TestHandle(t *testing.T) {
 				},
 				absent: []string{"failed", "error", "exempt", "session_attempts", "problem"},
 				actions: []string{
-					"delete password", "delete access key AKIAEXAMPLEROOT00001", "delete signing certificate CERTEXAMPLE1",
+					"delete password", "delete access key AKIAIOSFODNN7EXAMPLE", "delete signing certificate CERTEXAMPLE1",
 					"deactivate MFA device " + virtual, "deactivate MFA device " + passkey, "deactivate MFA device GAHT12345678",
 				},
 			},
@@ -330,24 +364,22 @@ func TestHandle(t *testing.T) {
 			},
 			want: want{
 				severity: notify.SeverityMedium, summary: []string{"Removed root credentials"},
-				task: rootsession.DeleteRootUserCredentials, opens: 1, removals: 1,
+				opens: auditDelete, removals: 1,
 				absent: []string{"left_behind"},
 			},
 		},
 		{
-			name:  "invitation: account already clean",
+			name:  "invitation: account already clean, no delete session",
 			event: fixture(t, "invite-account"),
 			setup: func(h *harness) {
-				h.root.remove = func(context.Context, aws.Config) (rootcreds.Report, error) {
-					return rootcreds.Report{Before: clean, After: &clean}, nil
-				}
+				h.root.inventory = func(context.Context, aws.Config) (rootcreds.Credentials, error) { return clean, nil }
 			},
 			want: want{
 				severity: notify.SeverityInfo,
 				summary:  []string{"Account 444455556666 (workload-dev), invited to the organization, has no root credentials: already clean"},
-				task:     rootsession.DeleteRootUserCredentials, opens: 1, removals: 1,
-				details: map[string]any{"joined": "invited", "trigger": "InviteAccountToOrganization", "found": []string{}, "removed": []string{}, "remaining": []string{}},
-				actions: []string{},
+				opens:    auditOnly,
+				details:  map[string]any{"joined": "invited", "trigger": "InviteAccountToOrganization", "found": []string{}, "removed": []string{}, "remaining": []string{}},
+				actions:  []string{},
 			},
 		},
 		{
@@ -358,7 +390,7 @@ func TestHandle(t *testing.T) {
 					left := rootcreds.Credentials{Password: true}
 					return rootcreds.Report{
 						Before:  rootcreds.Credentials{Password: true, AccessKeys: full.AccessKeys},
-						Removed: []rootcreds.Item{{Action: rootcreds.ActionDelete, Kind: rootcreds.KindAccessKey, ID: "AKIAEXAMPLEROOT00001"}},
+						Removed: []rootcreds.Item{{Action: rootcreds.ActionDelete, Kind: rootcreds.KindAccessKey, ID: "AKIAIOSFODNN7EXAMPLE"}},
 						Failed: []rootcreds.ItemError{{
 							Item: rootcreds.Item{Action: rootcreds.ActionDelete, Kind: rootcreds.KindPassword},
 							Err:  apiError("AccessDenied"),
@@ -370,16 +402,62 @@ func TestHandle(t *testing.T) {
 			want: want{
 				severity: notify.SeverityHigh,
 				summary:  []string{"Root credentials left in account 444455556666 (workload-dev), joined by invitation, after removal: password"},
-				task:     rootsession.DeleteRootUserCredentials, opens: 1, removals: 1,
+				opens:    auditDelete, removals: 1,
 				details: map[string]any{
 					"joined":    "invited",
 					"trigger":   "AccountJoinedOrganization",
-					"removed":   []string{"delete access key AKIAEXAMPLEROOT00001"},
+					"removed":   []string{"delete access key AKIAIOSFODNN7EXAMPLE"},
 					"failed":    []string{"delete password: api error AccessDenied: answered by the test"},
 					"remaining": []string{"password"},
 					"error":     "remove root credentials: delete password: AccessDenied",
 				},
-				actions: []string{"delete access key AKIAEXAMPLEROOT00001"},
+				actions: []string{"delete access key AKIAIOSFODNN7EXAMPLE"},
+			},
+		},
+		{
+			name:  "virtual device object not deleted for another reason: left behind, not left on root",
+			event: fixture(t, "create-account-succeeded"),
+			setup: func(h *harness) {
+				h.root.remove = func(context.Context, aws.Config) (rootcreds.Report, error) {
+					r := removedAll(false)
+					r.LeftBehind[0].Note = rootcreds.NoteDeleteFailed + ": api error DeleteConflict"
+					return r, nil
+				}
+			},
+			want: want{
+				severity: notify.SeverityMedium, summary: []string{"Removed root credentials of account 555566667777"},
+				opens: auditDelete, removals: 1,
+				details: map[string]any{
+					"left_behind": []string{"virtual MFA device " + virtual + " (" + rootcreds.NoteDeleteFailed + ": api error DeleteConflict)"},
+					"remaining":   []string{},
+				},
+				absent: []string{"failed", "error"},
+			},
+		},
+		{
+			name:  "a call failed, but the fresh inventory lists nothing: removed, not left",
+			event: fixture(t, "account-joined"),
+			setup: func(h *harness) {
+				h.root.remove = func(context.Context, aws.Config) (rootcreds.Report, error) {
+					return rootcreds.Report{
+						Before:  rootcreds.Credentials{Password: true, AccessKeys: full.AccessKeys},
+						Removed: []rootcreds.Item{{Action: rootcreds.ActionDelete, Kind: rootcreds.KindPassword}},
+						Failed: []rootcreds.ItemError{{
+							Item: rootcreds.Item{Action: rootcreds.ActionDelete, Kind: rootcreds.KindAccessKey, ID: "AKIAIOSFODNN7EXAMPLE"},
+							Err:  apiError("ServiceFailure"),
+						}},
+						After: &rootcreds.Credentials{},
+					}, errors.New("remove root credentials: delete access key AKIAIOSFODNN7EXAMPLE: ServiceFailure")
+				}
+			},
+			want: want{
+				severity: notify.SeverityMedium,
+				summary:  []string{"Removed root credentials of account 444455556666 (workload-dev), joined by invitation: deleted password, 1 access key"},
+				opens:    auditDelete, removals: 1,
+				details: map[string]any{
+					"failed":    []string{"delete access key AKIAIOSFODNN7EXAMPLE: api error ServiceFailure: answered by the test"},
+					"remaining": []string{},
+				},
 			},
 		},
 		{
@@ -395,7 +473,7 @@ func TestHandle(t *testing.T) {
 			want: want{
 				severity: notify.SeverityHigh,
 				summary:  []string{"may remain: removal could not be verified"},
-				task:     rootsession.DeleteRootUserCredentials, opens: 1, removals: 1,
+				opens:    auditDelete, removals: 1,
 				details: map[string]any{"error": "remove root credentials: verify: throttled"},
 				absent:  []string{"remaining"},
 			},
@@ -405,10 +483,10 @@ func TestHandle(t *testing.T) {
 			event: fixture(t, "create-account-succeeded"),
 			setup: func(h *harness) {
 				h.root.remove = func(context.Context, aws.Config) (rootcreds.Report, error) {
-					return rootcreds.Report{}, errors.New("remove root credentials: inventory root credentials: list access keys: throttled")
+					return rootcreds.Report{}, fmt.Errorf("remove root credentials: %w: inventory root credentials: list access keys: throttled", rootcreds.ErrInventory)
 				}
 			},
-			want: want{err: "harden 555566667777: remove root credentials: inventory", task: rootsession.DeleteRootUserCredentials, opens: 1, removals: 1},
+			want: want{err: "harden 555566667777: remove root credentials: " + rootcreds.ErrInventory.Error(), opens: auditDelete, removals: 1},
 		},
 		{
 			name:     "report mode: audit session, nothing removed",
@@ -417,10 +495,10 @@ func TestHandle(t *testing.T) {
 			want: want{
 				severity: notify.SeverityHigh,
 				summary:  []string{"Account 555566667777 (workload-prod-from-organizations), created in the organization, has root credentials (password, 1 access key, 1 signing certificate, 3 MFA devices); report mode: not removed"},
-				task:     rootsession.AuditRootUserCredentials, opens: 1,
-				details: map[string]any{"found": fullWords, "removed": []string{}, "remaining": fullWords},
-				absent:  []string{"left_behind", "failed", "error"},
-				actions: []string{},
+				opens:    auditOnly,
+				details:  map[string]any{"found": fullWords, "removed": []string{}, "remaining": fullWords},
+				absent:   []string{"left_behind", "failed", "error"},
+				actions:  []string{},
 			},
 		},
 		{
@@ -433,7 +511,7 @@ func TestHandle(t *testing.T) {
 			want: want{
 				severity: notify.SeverityInfo,
 				summary:  []string{"has no root credentials"},
-				task:     rootsession.AuditRootUserCredentials, opens: 1,
+				opens:    auditOnly,
 			},
 		},
 		{
@@ -445,7 +523,7 @@ func TestHandle(t *testing.T) {
 					return clean, errors.New("inventory root credentials: boom")
 				}
 			},
-			want: want{err: "inventory root credentials of 555566667777: inventory root credentials: boom", task: rootsession.AuditRootUserCredentials, opens: 1},
+			want: want{err: "inventory root credentials of 555566667777: inventory root credentials: boom", opens: auditOnly},
 		},
 		{
 			name:     "exempt account: reported, not touched",
@@ -454,8 +532,8 @@ func TestHandle(t *testing.T) {
 			want: want{
 				severity: notify.SeverityLow,
 				summary:  []string{"Exempt account 444455556666 (workload-dev), invited to the organization, has root credentials (password, 1 access key, 1 signing certificate, 3 MFA devices); not changed"},
-				task:     rootsession.AuditRootUserCredentials, opens: 1,
-				details: map[string]any{"exempt": "yes", "found": fullWords, "removed": []string{}},
+				opens:    auditOnly,
+				details:  map[string]any{"exempt": "yes", "found": fullWords, "removed": []string{}},
 			},
 		},
 		{
@@ -465,7 +543,7 @@ func TestHandle(t *testing.T) {
 			setup: func(h *harness) {
 				h.root.inventory = func(context.Context, aws.Config) (rootcreds.Credentials, error) { return clean, nil }
 			},
-			want: want{severity: notify.SeverityInfo, summary: []string{"has no root credentials"}, task: rootsession.AuditRootUserCredentials, opens: 1,
+			want: want{severity: notify.SeverityInfo, summary: []string{"has no root credentials"}, opens: auditOnly,
 				details: map[string]any{"exempt": "yes"}},
 		},
 		{
@@ -475,9 +553,25 @@ func TestHandle(t *testing.T) {
 			want: want{
 				severity: notify.SeverityCritical,
 				summary:  []string{"Root credentials of account 555566667777 (workload-prod-from-organizations), created in the organization, not checked: centralized root access is off (RootSessions not enabled)"},
-				details:  map[string]any{"problem": "RootSessions not enabled", "enabled_features": []string{"RootCredentialsManagement"}},
-				absent:   []string{"found", "removed", "remaining"},
-				actions:  []string{},
+				details: map[string]any{
+					"problem": "RootSessions not enabled", "enabled_features": []string{"RootCredentialsManagement"},
+					"remedy": "From the management account: aws iam enable-organizations-root-sessions. Then redeliver this event, or let the audit find the account.",
+				},
+				absent:  []string{"found", "removed", "remaining"},
+				actions: []string{},
+			},
+		},
+		{
+			name:  "RootCredentialsManagement off",
+			event: fixture(t, "invite-account"),
+			setup: func(h *harness) { h.features.list = features(iamtypes.FeatureTypeRootSessions) },
+			want: want{
+				severity: notify.SeverityCritical,
+				summary:  []string{"(RootCredentialsManagement not enabled)"},
+				details: map[string]any{
+					"enabled_features": []string{"RootSessions"},
+					"remedy":           "From the management account: aws iam enable-organizations-root-credentials-management. Then redeliver this event, or let the audit find the account.",
+				},
 			},
 		},
 		{
@@ -487,7 +581,10 @@ func TestHandle(t *testing.T) {
 			want: want{
 				severity: notify.SeverityCritical,
 				summary:  []string{"(RootCredentialsManagement and RootSessions not enabled)"},
-				details:  map[string]any{"enabled_features": []string{}},
+				details: map[string]any{
+					"enabled_features": []string{},
+					"remedy":           "From the management account: aws iam enable-organizations-root-credentials-management; aws iam enable-organizations-root-sessions. Then redeliver this event, or let the audit find the account.",
+				},
 			},
 		},
 		{
@@ -498,6 +595,9 @@ func TestHandle(t *testing.T) {
 				severity: notify.SeverityCritical,
 				summary:  []string{"trusted access for IAM is not enabled"},
 				absent:   []string{"enabled_features"},
+				details: map[string]any{
+					"remedy": "From the management account: aws organizations enable-aws-service-access --service-principal iam.amazonaws.com; aws iam enable-organizations-root-credentials-management; aws iam enable-organizations-root-sessions. Then redeliver this event, or let the audit find the account.",
+				},
 			},
 		},
 		{
@@ -522,15 +622,44 @@ func TestHandle(t *testing.T) {
 			},
 			want: want{
 				severity: notify.SeverityCritical, summary: []string{"centralized root access is off (assume root: root sessions are not enabled"},
-				task: rootsession.DeleteRootUserCredentials, opens: 1,
+				opens:  auditOnly,
 				absent: []string{"enabled_features"},
 			},
+		},
+		{
+			name:  "delete session refused as feature off",
+			event: fixture(t, "invite-account"),
+			setup: func(h *harness) {
+				h.sessions.open = func(_ context.Context, account string, task rootsession.Task) (aws.Config, error) {
+					if task == del {
+						return aws.Config{}, fmt.Errorf("assume root: %w", rootsession.ErrFeatureDisabled)
+					}
+					return sessionConfig(account, task), nil
+				}
+			},
+			want: want{
+				severity: notify.SeverityCritical, summary: []string{"centralized root access is off"},
+				opens: auditDelete,
+			},
+		},
+		{
+			name:  "delete session fails otherwise: error",
+			event: fixture(t, "invite-account"),
+			setup: func(h *harness) {
+				h.sessions.open = func(_ context.Context, account string, task rootsession.Task) (aws.Config, error) {
+					if task == del {
+						return aws.Config{}, fmt.Errorf("assume root: %w", rootsession.ErrExpired)
+					}
+					return sessionConfig(account, task), nil
+				}
+			},
+			want: want{err: "caller credentials have expired", opens: auditDelete},
 		},
 		{
 			name:  "expired caller credentials: error at once",
 			event: fixture(t, "invite-account"),
 			setup: func(h *harness) { h.sessions.open = refuse(-1, fmt.Errorf("assume root: %w", rootsession.ErrExpired)) },
-			want:  want{err: "caller credentials have expired", task: rootsession.DeleteRootUserCredentials, opens: 1},
+			want:  want{err: "caller credentials have expired", opens: auditOnly},
 		},
 		{
 			name:  "session refused twice, then hardened",
@@ -538,17 +667,30 @@ func TestHandle(t *testing.T) {
 			setup: func(h *harness) { h.sessions.open = refuse(2, sessionRefused(dev)) },
 			want: want{
 				severity: notify.SeverityMedium, summary: []string{"Removed root credentials of account 444455556666"},
-				task: rootsession.DeleteRootUserCredentials, opens: 3, removals: 1,
+				opens: []rootsession.Task{audit, audit, audit, del}, removals: 1,
 				details: map[string]any{"session_attempts": "3"},
 			},
 		},
 		{
 			name:  "account name from the event when Organizations does not know it",
+			event: forAccount(fixture(t, "account-joined"), dev, "666677778888"),
+			want: want{
+				severity: notify.SeverityMedium, summary: []string{"account 666677778888 (workload-dev)"},
+				opens: auditDelete, removals: 1,
+			},
+		},
+		{
+			name:  "redacted name in the event: unknown, not the stars",
 			event: forAccount(fixture(t, "create-account-succeeded"), prod, "666677778888"),
 			want: want{
-				severity: notify.SeverityMedium, summary: []string{"account 666677778888 (workload-prod)"},
-				task: rootsession.DeleteRootUserCredentials, opens: 1, removals: 1,
+				severity: notify.SeverityMedium, summary: []string{"account 666677778888 (" + accountname.Unknown + ")"},
+				opens: auditDelete, removals: 1,
 			},
+		},
+		{
+			name:  "invitation by email only: ignored",
+			event: emailInvitation(t),
+			want:  want{nilOut: true},
 		},
 		{
 			name:  "management account: ignored",
@@ -584,7 +726,7 @@ func TestHandle(t *testing.T) {
 			name:  "delivery fails",
 			event: fixture(t, "create-account-succeeded"),
 			setup: func(h *harness) { h.notifier.err = errors.New("sns down") },
-			want:  want{err: "sns down", task: rootsession.DeleteRootUserCredentials, opens: 1, removals: 1},
+			want:  want{err: "sns down", opens: auditDelete, removals: 1},
 		},
 	}
 	for _, tt := range tests {
@@ -596,24 +738,29 @@ func TestHandle(t *testing.T) {
 			got, err := h.handler.Handle(context.Background(), tt.event)
 			w := tt.want
 
-			if len(h.sessions.calls) != w.opens {
-				t.Errorf("%d root sessions opened (%v), want %d", len(h.sessions.calls), h.sessions.calls, w.opens)
-			}
+			var tasks []rootsession.Task
 			for _, c := range h.sessions.calls {
-				if c.task != w.task {
-					t.Errorf("session %v, want task %v", c, w.task)
-				}
+				tasks = append(tasks, c.task)
 				if c.account == management {
 					t.Errorf("session opened in the management account")
 				}
 			}
-			for _, s := range h.root.sessions {
-				if want := h.sessions.calls[len(h.sessions.calls)-1]; s != want.account+"/"+want.task.String() {
-					t.Errorf("root user read through session %q, want the one opened (%v)", s, want)
+			if !slices.Equal(tasks, w.opens) {
+				t.Errorf("root sessions opened %v, want %v", h.sessions.calls, w.opens)
+			}
+			account := h.sessions.lastAccount(tt.event)
+			for _, s := range h.root.inventorySessions {
+				if s != account+"/"+audit.String() {
+					t.Errorf("root user listed through session %q, want an audit session in %s", s, account)
 				}
 			}
-			if h.root.removals != w.removals {
-				t.Errorf("%d removals, want %d", h.root.removals, w.removals)
+			for _, s := range h.root.removeSessions {
+				if s != account+"/"+del.String() {
+					t.Errorf("root user stripped through session %q, want a delete session in %s", s, account)
+				}
+			}
+			if len(h.root.removeSessions) != w.removals {
+				t.Errorf("%d removals, want %d", len(h.root.removeSessions), w.removals)
 			}
 			if w.nilOut && h.features.calls != 0 {
 				t.Errorf("ignored event listed organization features")
@@ -643,7 +790,7 @@ func TestHandle(t *testing.T) {
 			// Only a features-off finding is critical, and it has a kind of its own.
 			wantKind := notify.KindRootCredentialsRemoved
 			if w.severity == notify.SeverityCritical {
-				wantKind = kindRootAccessOff
+				wantKind = notify.KindCentralizedRootAccessOff
 			}
 			if got.Kind != wantKind || got.Severity != w.severity {
 				t.Errorf("kind %s severity %s, want %s %s", got.Kind, got.Severity, wantKind, w.severity)
@@ -653,7 +800,9 @@ func TestHandle(t *testing.T) {
 					t.Errorf("summary %q, want it to contain %q", got.Summary, s)
 				}
 			}
-			account := h.sessions.lastAccount(tt.event)
+			if strings.Contains(got.Summary, "*") || strings.Contains(got.AccountName, "*") {
+				t.Errorf("summary %q, account name %q: a redacted name printed", got.Summary, got.AccountName)
+			}
 			if got.Resource != "arn:aws:iam::"+account+":root" || got.AccountID != account {
 				t.Errorf("account %s resource %s, want %s", got.AccountID, got.Resource, account)
 			}
@@ -694,9 +843,7 @@ func TestHandleSameEventSameFinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.root.remove = func(context.Context, aws.Config) (rootcreds.Report, error) {
-		return rootcreds.Report{Before: clean, After: &clean}, nil
-	}
+	h.root.inventory = func(context.Context, aws.Config) (rootcreds.Credentials, error) { return clean, nil }
 	second, err := h.handler.Handle(context.Background(), event)
 	if err != nil {
 		t.Fatal(err)
@@ -787,8 +934,18 @@ func TestOpenRetryBudget(t *testing.T) {
 			}
 			got, err := h.handler.Handle(ctx, fixture(t, "invite-account"))
 
-			if len(h.sessions.calls) != tt.wantOpens {
-				t.Errorf("%d attempts, want %d", len(h.sessions.calls), tt.wantOpens)
+			// wantOpens counts the audit session's attempts; the delete
+			// session follows once it is open.
+			want := slices.Repeat(auditOnly, tt.wantOpens)
+			if tt.wantErr == nil {
+				want = append(want, del)
+			}
+			var tasks []rootsession.Task
+			for _, c := range h.sessions.calls {
+				tasks = append(tasks, c.task)
+			}
+			if !slices.Equal(tasks, want) {
+				t.Errorf("sessions opened for %v, want %v", tasks, want)
 			}
 			for i, n := range retries {
 				if n != i {
@@ -815,7 +972,7 @@ func TestOpenRetryBudget(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) || got != nil || len(h.notifier.delivered) > 0 {
 				t.Fatalf("Handle = %v, %v (%d delivered): want error %v and nothing delivered", got, err, len(h.notifier.delivered), tt.wantErr)
 			}
-			if h.root.removals != 0 {
+			if len(h.root.removeSessions) != 0 {
 				t.Errorf("removal attempted without a session")
 			}
 			if tt.wantErr == rootsession.ErrNotAllowed && !strings.Contains(err.Error(), fmt.Sprintf("after %d attempts", tt.wantOpens)) {
@@ -895,5 +1052,48 @@ func TestFixturesHandled(t *testing.T) {
 				t.Errorf("finding %v, want ignored: %v", got, wantNil)
 			}
 		})
+	}
+}
+
+func TestHandleEmailInvitationWarns(t *testing.T) {
+	h := newHarness(t, settings.Settings{})
+	var logs bytes.Buffer
+	h.handler.logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	got, err := h.handler.Handle(context.Background(), emailInvitation(t))
+	if err != nil || got != nil {
+		t.Fatalf("Handle = %v, %v: want nothing", got, err)
+	}
+	if h.features.calls != 0 || len(h.sessions.calls) != 0 || len(h.notifier.delivered) != 0 {
+		t.Errorf("email invitation acted: %d feature checks, sessions %v, %d findings", h.features.calls, h.sessions.calls, len(h.notifier.delivered))
+	}
+	var rec struct {
+		Level       string `json:"level"`
+		Msg         string `json:"msg"`
+		HandshakeID string `json:"handshake_id"`
+		EventID     string `json:"event_id"`
+	}
+	if err := json.Unmarshal(logs.Bytes(), &rec); err != nil {
+		t.Fatalf("want one log record, got %q: %v", logs.String(), err)
+	}
+	if rec.Level != slog.LevelWarn.String() || rec.HandshakeID != "h-7c2a9e4b1d3f4a6c8e0b2d4f6a8c0e2b" || rec.EventID != inviteEventID ||
+		!strings.Contains(rec.Msg, "AccountJoinedOrganization hardens it when it joins") {
+		t.Errorf("log %+v, want a warning naming the handshake and what hardens the account", rec)
+	}
+	if strings.Contains(logs.String(), "owner@example.com") {
+		t.Errorf("log %s names the invited email address", logs.String())
+	}
+}
+
+func TestNewSessions(t *testing.T) {
+	cfg := aws.Config{Region: "us-east-1"}
+	if _, err := newSessions(settings.Settings{}, cfg); err == nil || !strings.Contains(err.Error(), settings.EnvManagementAccountID) {
+		t.Errorf("no management account: error %v, want one naming %s", err, settings.EnvManagementAccountID)
+	}
+	o, err := newSessions(settings.Settings{ManagementAccountID: management}, cfg)
+	if err != nil || o == nil {
+		t.Fatalf("newSessions = %v, %v", o, err)
+	}
+	if _, err := o.Open(context.Background(), management, audit); !errors.Is(err, rootsession.ErrManagementAccount) {
+		t.Errorf("session in the management account: %v, want ErrManagementAccount", err)
 	}
 }

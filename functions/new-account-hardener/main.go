@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/rootguard/rootguard/shared/coldstart"
-	"github.com/rootguard/rootguard/shared/rootsession"
 )
 
 func main() {
@@ -24,7 +23,7 @@ func main() {
 	if err != nil {
 		fail(logger, "cold start", err)
 	}
-	sessions, err := rootsession.New(env.AWS, rootsession.WithManagementAccount(env.Settings.ManagementAccountID))
+	sessions, err := newSessions(env.Settings, env.AWS)
 	if err != nil {
 		fail(logger, "set up root sessions", err)
 	}

@@ -21,6 +21,12 @@ const (
 	KindPolicyUnlocked         Kind = "policy-unlocked"
 	KindRootCredentialsRemoved Kind = "root-credentials-removed"
 	KindAudit                  Kind = "audit"
+	// KindCentralizedRootAccessOff: an account could not be checked because
+	// the organization has centralized root access off. Not
+	// KindRootCredentialsRemoved: it is about the organization, and once the
+	// features are on a redelivered event must yield a new finding id, not
+	// one subscribers take for a duplicate.
+	KindCentralizedRootAccessOff Kind = "centralized-root-access-off"
 )
 
 func (k Kind) valid() bool {

@@ -59,7 +59,14 @@ type Item struct {
 const (
 	NoteAlreadyGone      = "already gone"
 	NoteDeleteNotAllowed = "deactivated, but the session may not delete the device object"
+	// NoteDeleteFailed starts the note of a deactivated virtual device whose
+	// object could not be deleted; the error follows.
+	NoteDeleteFailed = "deactivated, but deleting the device object failed"
 )
+
+// ErrInventory is wrapped by Remove's error when its first inventory failed:
+// nothing was read and nothing was changed.
+var ErrInventory = errors.New("root credentials not listed, nothing removed")
 
 func (it Item) String() string {
 	return strings.TrimSpace(it.Action + " " + string(it.Kind) + " " + it.ID)
@@ -107,7 +114,8 @@ const (
 type Option func(*remover)
 
 // WithBackoff sets the wait before retry number n (0 for the first retry)
-// of an entity that is temporarily unmodifiable or concurrently modified.
+// of an entity that is temporarily unmodifiable or concurrently modified,
+// or of a virtual device that cannot be deleted yet after its deactivation.
 func WithBackoff(backoff func(n int) time.Duration) Option {
 	return func(r *remover) { r.backoff = backoff }
 }
@@ -127,11 +135,13 @@ type remover struct {
 // Remove deletes the root user's password, access keys and signing
 // certificates, deactivates its MFA devices and deletes the virtual ones,
 // then takes a fresh inventory. Independent deletions run concurrently.
-// NoSuchEntity counts as removed ("already gone"); AccessDenied when
-// deleting a deactivated virtual device leaves it behind, which is no
-// failure. The error is nil unless something could not be removed or the
-// final inventory failed or still lists credentials; the Report is complete
-// either way, unless the first inventory failed.
+// NoSuchEntity counts as removed ("already gone"). A deactivated virtual
+// device whose object cannot be deleted (AccessDenied, or DeleteConflict
+// past the retries) is left behind, which is no failure: it no longer
+// protects or opens root. The error is nil unless something could not be
+// removed or the final inventory failed or still lists credentials; the
+// Report is complete either way, unless the first inventory failed (the
+// error then wraps ErrInventory).
 func Remove(ctx context.Context, client RemoveAPI, opts ...Option) (Report, error) {
 	r := &remover{client: client, backoff: defaultBackoff}
 	for _, opt := range opts {
@@ -139,7 +149,7 @@ func Remove(ctx context.Context, client RemoveAPI, opts ...Option) (Report, erro
 	}
 	before, err := Inventory(ctx, client)
 	if err != nil {
-		return Report{}, fmt.Errorf("remove root credentials: %w", err)
+		return Report{}, fmt.Errorf("remove root credentials: %w: %w", ErrInventory, err)
 	}
 	report := Report{Before: before}
 	if before.Empty() {
@@ -240,18 +250,23 @@ func (r *remover) mfa(d MFADevice) job {
 			return o
 		}
 		it := Item{Action: ActionDelete, Kind: KindVirtualMFADevice, ID: d.Serial}
+		// DeleteConflict: IAM may still be applying the deactivation (facts §3).
 		err := r.retry(ctx, func(ctx context.Context) error {
 			_, err := r.client.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(d.Serial)})
 			return err
-		})
-		// Facts §2: the delete policy may not reach the device object; the
-		// device no longer protects or opens root, so it is left, reported.
-		if awserr.Is(err, "AccessDenied") {
+		}, "DeleteConflict")
+		switch {
+		case err == nil || awserr.Is(err, "NoSuchEntity"):
+			o.add(it, err)
+		case awserr.Is(err, "AccessDenied"):
+			// Facts §2: the delete policy may not reach the device object.
 			it.Note = NoteDeleteNotAllowed
 			o.leftBehind = append(o.leftBehind, it)
-			return o
+		default:
+			// Deactivated all the same: root is not exposed by the object.
+			it.Note = NoteDeleteFailed + ": " + err.Error()
+			o.leftBehind = append(o.leftBehind, it)
 		}
-		o.add(it, err)
 		return o
 	}
 }
@@ -274,15 +289,16 @@ func (r *remover) run(ctx context.Context, jobs []job) []outcome {
 }
 
 // retry calls call until it succeeds, fails for good, or maxAttempts are
-// spent. Only conflicts that clear by themselves are retried; throttling is
-// the SDK retryer's.
-func (r *remover) retry(ctx context.Context, call func(context.Context) error) error {
+// spent. Only conflicts that clear by themselves are retried, and also the
+// codes in also; throttling is the SDK retryer's.
+func (r *remover) retry(ctx context.Context, call func(context.Context) error, also ...string) error {
+	retryable := append([]string{"EntityTemporarilyUnmodifiable", "ConcurrentModification"}, also...)
 	for n := 0; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		err := call(ctx)
-		if err == nil || n+1 == maxAttempts || !(awserr.Is(err, "EntityTemporarilyUnmodifiable") || awserr.Is(err, "ConcurrentModification")) {
+		if err == nil || n+1 == maxAttempts || !awserr.Is(err, retryable...) {
 			return err
 		}
 		t := time.NewTimer(r.backoff(n))

@@ -215,6 +215,55 @@ func TestRemove(t *testing.T) {
 			clean:  true,
 		},
 		{
+			name: "virtual MFA delete conflicts while the deactivation applies, then succeeds",
+			user: full,
+			tweak: func(f *fakeIAM) {
+				f.deleteVirtualMFADevice = failNTimes(2, generic("DeleteVirtualMFADevice", "DeleteConflict"), f.deleteVirtualMFADevice)
+			},
+			remove: removedAll,
+			clean:  true,
+			check: func(t *testing.T, f *fakeIAM, b *noWait) {
+				if n := f.count("DeleteVirtualMFADevice"); n != 3 {
+					t.Errorf("DeleteVirtualMFADevice called %d times, want 2 conflicts + 1 success", n)
+				}
+				if !reflect.DeepEqual(b.retries, []int{0, 1}) {
+					t.Errorf("backoff asked for retries %v, want [0 1]", b.retries)
+				}
+			},
+		},
+		{
+			name: "virtual MFA delete conflicts for good: left behind with the error, bounded",
+			user: full,
+			tweak: func(f *fakeIAM) {
+				f.deleteVirtualMFADevice = failNTimes(100, generic("DeleteVirtualMFADevice", "DeleteConflict"), f.deleteVirtualMFADevice)
+			},
+			remove: without(removedAll, "delete virtual MFA device "+virtualSerial),
+			left:   []string{"delete virtual MFA device " + virtualSerial + " (" + NoteDeleteFailed + ": " + generic("DeleteVirtualMFADevice", "DeleteConflict").Error() + ")"},
+			clean:  true,
+			check: func(t *testing.T, f *fakeIAM, _ *noWait) {
+				if n := f.count("DeleteVirtualMFADevice"); n != maxAttempts {
+					t.Errorf("DeleteVirtualMFADevice called %d times, want %d", n, maxAttempts)
+				}
+			},
+		},
+		{
+			name: "virtual MFA delete fails otherwise: left behind with the error, not retried",
+			user: full,
+			tweak: func(f *fakeIAM) {
+				f.deleteVirtualMFADevice = func(context.Context, *iam.DeleteVirtualMFADeviceInput) (*iam.DeleteVirtualMFADeviceOutput, error) {
+					return nil, generic("DeleteVirtualMFADevice", "ServiceFailure")
+				}
+			},
+			remove: without(removedAll, "delete virtual MFA device "+virtualSerial),
+			left:   []string{"delete virtual MFA device " + virtualSerial + " (" + NoteDeleteFailed + ": " + generic("DeleteVirtualMFADevice", "ServiceFailure").Error() + ")"},
+			clean:  true,
+			check: func(t *testing.T, f *fakeIAM, _ *noWait) {
+				if n := f.count("DeleteVirtualMFADevice"); n != 1 {
+					t.Errorf("DeleteVirtualMFADevice called %d times, want 1", n)
+				}
+			},
+		},
+		{
 			name: "passkey and hardware are deactivated, not deleted",
 			user: func() *rootUser { return newRootUser(false, nil, nil, []string{passkeySerial, hardwareSerial}) },
 			remove: []string{
@@ -280,6 +329,9 @@ func TestRemove(t *testing.T) {
 			if tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
 				t.Fatalf("Remove error = %v, want it to contain %q", err, tt.err)
 			}
+			if errors.Is(err, ErrInventory) {
+				t.Errorf("Remove error %v is ErrInventory, but the first inventory succeeded", err)
+			}
 			if !reflect.DeepEqual(r.Before, before) {
 				t.Errorf("Before = %+v, want %+v", r.Before, before)
 			}
@@ -336,8 +388,8 @@ func TestRemoveFirstInventoryFails(t *testing.T) {
 		return nil, generic("ListAccessKeys", "AccessDenied")
 	}
 	r, err := Remove(context.Background(), f)
-	if err == nil {
-		t.Fatal("Remove succeeded without an inventory")
+	if !errors.Is(err, ErrInventory) {
+		t.Fatalf("Remove error = %v, want ErrInventory", err)
 	}
 	if f.count("DeleteLoginProfile") != 0 || r.Clean() {
 		t.Errorf("Remove acted without an inventory: report %+v", r)

@@ -303,8 +303,15 @@ func TestDefaultRetryer(t *testing.T) {
 }
 
 func TestRefresh(t *testing.T) {
-	// WithDuration(100s) gives a 20s expiry window.
-	const duration = 100 * time.Second
+	// WithDuration(100s) gives a 20s expiry window. Credentials that reach
+	// it margin after they are issued must be reused before and refreshed
+	// after: margin is what a slow machine may take between Open and the
+	// first Retrieve, and the pause outlasts it (time.Sleep never returns
+	// early).
+	const (
+		duration = 100 * time.Second
+		margin   = 2 * time.Second
+	)
 	window := expiryWindow(duration)
 	tests := []struct {
 		name     string
@@ -315,7 +322,7 @@ func TestRefresh(t *testing.T) {
 	}{
 		{"long-lived credentials are reused", time.Hour, 0, []string{"ASIA1", "ASIA1", "ASIA1"}, 1},
 		{"credentials inside the expiry window are refreshed on every use", window / 2, 0, []string{"ASIA2", "ASIA3"}, 3},
-		{"credentials are refreshed once the window is reached", window + 300*time.Millisecond, 600 * time.Millisecond, []string{"ASIA1", "ASIA2", "ASIA2"}, 2},
+		{"credentials are refreshed once the window is reached", window + margin, margin + 100*time.Millisecond, []string{"ASIA1", "ASIA2", "ASIA2"}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

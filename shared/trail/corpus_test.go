@@ -173,6 +173,10 @@ var corpusChecks = map[string]func(t *testing.T, r Record) (decoded bool){
 		if s.State == "" || !strings.HasPrefix(s.ID, "car-") || (s.Succeeded() && !isAccountID(s.AccountID)) {
 			t.Errorf("got %+v", s)
 		}
+		// Real records redact the name as "****": no name, rather than stars.
+		if strings.Contains(s.AccountName, "*") {
+			t.Errorf("account name %q kept its redaction", s.AccountName)
+		}
 		for _, ts := range []Timestamp{s.RequestedTimestamp, s.CompletedTimestamp} {
 			if ts.Raw == "" || ts.Time.IsZero() {
 				t.Errorf("timestamp %+v not understood", ts)

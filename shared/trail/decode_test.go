@@ -165,6 +165,33 @@ func TestCreateAccountResultDecode(t *testing.T) {
 			},
 		},
 		{
+			name:   "redacted name is absent",
+			detail: status(`{"state": "SUCCEEDED", "accountId": "555566667777", "accountName": "****"}`),
+			check: func(t *testing.T, s CreateAccountStatus) {
+				if s.AccountName != "" {
+					t.Errorf("account name %q, want none for a redacted name", s.AccountName)
+				}
+			},
+		},
+		{
+			name:   "single star redacted too",
+			detail: status(`{"state": "SUCCEEDED", "accountId": "555566667777", "accountName": "*"}`),
+			check: func(t *testing.T, s CreateAccountStatus) {
+				if s.AccountName != "" {
+					t.Errorf("account name %q, want none", s.AccountName)
+				}
+			},
+		},
+		{
+			name:   "name with stars kept",
+			detail: status(`{"state": "SUCCEEDED", "accountId": "555566667777", "accountName": "*prod*"}`),
+			check: func(t *testing.T, s CreateAccountStatus) {
+				if s.AccountName != "*prod*" {
+					t.Errorf("account name %q, want *prod*", s.AccountName)
+				}
+			},
+		},
+		{
 			name:   "unparsed timestamp kept raw",
 			detail: status(`{"state": "FAILED", "failureReason": "INTERNAL_FAILURE", "completedTimestamp": "sometime"}`),
 			check: func(t *testing.T, s CreateAccountStatus) {
@@ -278,6 +305,15 @@ func TestAccountJoinedDecode(t *testing.T) {
 			},
 		},
 		{
+			name:   "redacted name is absent",
+			detail: `{` + head + `, "serviceEventDetails": {"accountId": "444455556666", "accountName": "****"}}`,
+			check: func(t *testing.T, j AccountJoined) {
+				if j.AccountID != dev || j.AccountName != "" {
+					t.Errorf("got %+v", j)
+				}
+			},
+		},
+		{
 			name:   "serviceEventDetails wins over requestParameters",
 			detail: `{` + head + `, "requestParameters": {"accountId": "555566667777"}, "serviceEventDetails": {"accountId": "444455556666"}}`,
 			check: func(t *testing.T, j AccountJoined) {
@@ -295,6 +331,7 @@ func TestJoining(t *testing.T) {
 		detail string
 		want   Joining
 		na     bool   // ErrNotApplicable
+		email  bool   // ErrEmailInvitation too
 		field  string // a *FieldError instead
 	}{
 		{name: "other event", detail: `{"eventSource": "s3.amazonaws.com", "eventName": "CreateBucket"}`, na: true},
@@ -304,8 +341,14 @@ func TestJoining(t *testing.T) {
 		{name: "failed invitation", detail: `{` + orgsHead + `, "eventName": "InviteAccountToOrganization", "errorCode": "AccessDeniedException"}`, na: true},
 		{
 			name:   "email invitation",
-			detail: `{` + orgsHead + `, "eventName": "InviteAccountToOrganization", "requestParameters": {"target": {"type": "EMAIL", "id": "owner@example.com"}}}`,
+			detail: `{` + orgsHead + `, "eventName": "InviteAccountToOrganization", "requestParameters": {"target": {"type": "EMAIL", "id": "owner@example.com"}}, "responseElements": {"handshake": {"id": "h-5", "action": "INVITE", "parties": [{"type": "EMAIL", "id": "owner@example.com"}]}}}`,
 			na:     true,
+			email:  true,
+		},
+		{
+			name:   "created, name redacted",
+			detail: `{` + orgsHead + `, "eventName": "CreateAccountResult", "serviceEventDetails": {"createAccountStatus": {"state": "SUCCEEDED", "accountId": "555566667777", "accountName": "****"}}}`,
+			want:   Joining{AccountID: prod, Method: JoinCreated},
 		},
 		{
 			name:   "accepting another kind of handshake",
@@ -331,6 +374,12 @@ func TestJoining(t *testing.T) {
 			case tt.na:
 				if !errors.Is(err, ErrNotApplicable) || !strings.Contains(err.Error(), ErrNotApplicable.Error()+": ") {
 					t.Errorf("error %v, want ErrNotApplicable with a reason", err)
+				}
+				if errors.Is(err, ErrEmailInvitation) != tt.email {
+					t.Errorf("error %v: ErrEmailInvitation %v, want %v", err, !tt.email, tt.email)
+				}
+				if tt.email && !strings.Contains(err.Error(), "h-5") {
+					t.Errorf("error %v does not name the handshake", err)
 				}
 			case tt.field != "":
 				if errors.Is(err, ErrNotApplicable) || fieldOf(err) != tt.field {

@@ -13,7 +13,7 @@ type CreateAccountStatus struct {
 	ID                 string // car-...
 	State              string // SUCCEEDED, FAILED (IN_PROGRESS only in the CreateAccount call)
 	AccountID          string // set when SUCCEEDED
-	AccountName        string
+	AccountName        string // empty when the record redacts it ("****", as real records do)
 	FailureReason      string
 	RequestedTimestamp Timestamp // "May 15, 2023 8:26:57 AM" style
 	CompletedTimestamp Timestamp
@@ -51,6 +51,7 @@ func (r Record) CreateAccountResult() (CreateAccountStatus, error) {
 	}); err != nil {
 		return CreateAccountStatus{}, err
 	}
+	s.AccountName = unredacted(s.AccountName)
 	if s.State == "" {
 		return CreateAccountStatus{}, missing(st.at("state"))
 	}
@@ -246,7 +247,7 @@ func parseJoinMethod(s string) JoinMethod {
 // management account).
 type AccountJoined struct {
 	AccountID   string
-	AccountName string
+	AccountName string // empty when absent or redacted
 	Method      JoinMethod
 	JoinedTime  Timestamp
 }
@@ -330,6 +331,7 @@ func decodeAccountJoined(c object, key string, raw json.RawMessage) (AccountJoin
 		if j.AccountName, err = stringValue(c.at(key), raw); err != nil {
 			return AccountJoined{}, err
 		}
+		j.AccountName = unredacted(j.AccountName)
 	}
 	if key, raw := c.lookupNormalized(joinedTimeKey); raw != nil {
 		if j.JoinedTime, err = timestampValue(c.at(key), raw); err != nil {
@@ -353,16 +355,30 @@ func (o object) lookupNormalized(want []string) (string, json.RawMessage) {
 	return "", nil
 }
 
+// unredacted is name, or "" when CloudTrail hid it: real CreateAccountResult
+// records give the account name as "****".
+func unredacted(name string) string {
+	if strings.Trim(name, "*") == "" {
+		return ""
+	}
+	return name
+}
+
 // ErrNotApplicable marks an event that asks for no action: a failed account
 // creation, a failed call, a handshake that is not an invitation, or an
 // unrelated event. Handlers log it and return.
 var ErrNotApplicable = errors.New("event needs no action")
 
+// ErrEmailInvitation marks an invitation that names only an email address:
+// the account is unknown until it joins, when AccountJoinedOrganization
+// names it. It wraps ErrNotApplicable.
+var ErrEmailInvitation = fmt.Errorf("%w: the invitation names only an email address", ErrNotApplicable)
+
 // Joining is a member account that joined, or was invited to join, the
 // organization: what the new-account hardener acts on.
 type Joining struct {
 	AccountID   string
-	AccountName string // when the event names it
+	AccountName string // when the event names it (not redacted)
 	Method      JoinMethod
 	// Pending is true for an invitation not yet accepted: the account is
 	// not a member yet, so a root session for it is refused until it joins.
@@ -371,8 +387,8 @@ type Joining struct {
 
 // Joining decides from the event alone whether a member account needs
 // hardening. It returns an error wrapping ErrNotApplicable when the event
-// asks for nothing (see ErrNotApplicable), and a *FieldError when it is
-// malformed.
+// asks for nothing (see ErrNotApplicable; ErrEmailInvitation for an
+// invitation by email), and a *FieldError when it is malformed.
 func (r Record) Joining() (Joining, error) {
 	k := r.Kind()
 	switch k {
@@ -408,7 +424,7 @@ func (r Record) Joining() (Joining, error) {
 		return Joining{}, fmt.Errorf("%w: handshake %s is %s, not an invitation", ErrNotApplicable, inv.Handshake.ID, a)
 	}
 	if inv.AccountID == "" {
-		return Joining{}, fmt.Errorf("%w: invitation %s names only an email address; the account is handled when it joins", ErrNotApplicable, inv.Handshake.ID)
+		return Joining{}, fmt.Errorf("%w (handshake %s); the account is hardened when it joins", ErrEmailInvitation, inv.Handshake.ID)
 	}
 	return Joining{AccountID: inv.AccountID, Method: JoinInvited, Pending: k == KindInviteAccountToOrganization}, nil
 }
