@@ -14,15 +14,17 @@ import (
 	"github.com/rootguard/rootguard/shared/lockout"
 )
 
-const checkPolicyUsage = `usage: rootguard check-policy --service s3|sqs --resource NAME_OR_ARN --account ID [--org ID] [--format text|json] FILE|-
+const checkPolicyUsage = `usage: rootguard check-policy --service s3|sqs --resource NAME_OR_ARN --account ID [--org ID] [--partition P] [--format text|json] FILE|-
 
 Decides whether a bucket or queue policy (a JSON object, or a JSON string
 holding one; FILE, or standard input for -) leaves some principal of the
 account, other than its root user, a way to change it.
 
-  --resource  s3: the bucket name (or arn:aws:s3:::NAME)
-              sqs: the queue ARN, or the queue URL
-                   (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)
+  --resource   s3: the bucket name, or its ARN (arn:PARTITION:s3:::NAME)
+               sqs: the queue ARN, or the queue URL
+                    (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)
+  --partition  the account's partition: aws (the default), aws-cn,
+               aws-us-gov, ...; a bucket or queue ARN says it too
 
 The text form explains each offending statement and prints the repaired
 policy. The JSON form is {"verdict", "summary", "statements": [{"index",
@@ -45,6 +47,7 @@ func checkPolicy(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	resource := fs.String("resource", "", "bucket name, or queue ARN or URL")
 	account := fs.String("account", "", "the owning account id, 12 digits")
 	org := fs.String("org", "", "the account's organization id (o-...), when known")
+	partition := fs.String("partition", "", "the account's ARN partition (default aws, or the resource ARN's)")
 	format := fs.String("format", "text", "text or json")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), checkPolicyUsage)
@@ -66,7 +69,7 @@ func checkPolicy(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *format != "text" && *format != "json" {
 		return fail(fmt.Errorf("--format %q is neither text nor json", *format))
 	}
-	in, err := policyInput(*service, *resource, *account, *org)
+	in, err := policyInput(*service, *resource, *account, *org, *partition)
 	if err != nil {
 		return fail(err)
 	}
@@ -94,12 +97,19 @@ func checkPolicy(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // policyInput builds the analysis input from the flags.
-func policyInput(service, resource, account, org string) (lockout.Input, error) {
-	in := lockout.Input{Service: lockout.Service(service), Resource: resource, AccountID: account, OrgID: org}
+func policyInput(service, resource, account, org, partition string) (lockout.Input, error) {
+	in := lockout.Input{Service: lockout.Service(service), Resource: resource, AccountID: account, OrgID: org, Partition: partition}
 	switch in.Service {
 	case lockout.S3:
-		if name, ok := strings.CutPrefix(resource, "arn:aws:s3:::"); ok {
-			in.Resource = name
+		if rest, ok := strings.CutPrefix(resource, "arn:"); ok {
+			p, name, ok := strings.Cut(rest, ":s3:::")
+			if !ok {
+				return in, fmt.Errorf("--resource %q is neither a bucket name nor a bucket ARN (arn:PARTITION:s3:::NAME)", resource)
+			}
+			if partition != "" && partition != p {
+				return in, fmt.Errorf("--resource %q is in partition %s, not --partition %s", resource, p, partition)
+			}
+			in.Resource, in.Partition = name, p
 		}
 	case lockout.SQS:
 		arn, err := queueARN(resource, account)

@@ -18,8 +18,10 @@ const (
 	mixed   = `{"Version": "2012-10-17", "Statement": [
 		{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::example-bucket", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
 		{"Sid": "DenyAll", "Effect": "Deny", "Principal": {"AWS": "111122223333"}, "Action": "s3:*Policy", "Resource": "arn:aws:s3:::example-bucket"}]}`
-	tlsOnly  = `{"Version": "2012-10-17", "Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::example-bucket", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}`
-	queueVPC = `{"Statement": [{"Sid": "EndpointOnly", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "arn:aws:sqs:us-east-1:111122223333:example-queue", "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f6a7b8"}}}]}`
+	// govPerimeter denies everyone outside the account, in aws-us-gov.
+	govPerimeter = `{"Version": "2012-10-17", "Statement": [{"Sid": "OwnAccountOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {"StringNotLike": {"aws:PrincipalArn": "arn:aws-us-gov:iam::111122223333:*"}}}]}`
+	tlsOnly      = `{"Version": "2012-10-17", "Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::example-bucket", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}`
+	queueVPC     = `{"Statement": [{"Sid": "EndpointOnly", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "arn:aws:sqs:us-east-1:111122223333:example-queue", "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f6a7b8"}}}]}`
 )
 
 func TestCheckPolicy(t *testing.T) {
@@ -71,6 +73,14 @@ func TestCheckPolicy(t *testing.T) {
 		{name: "stdin holding a JSON string", args: args([]string{"--format", "json"}, s3, []string{"-"}), stdin: jsonString(denyAll), code: 3,
 			verdict: "lockout", statements: 1, repaired: -1},
 		{name: "bucket ARN", args: args([]string{"--service", "s3", "--resource", "arn:aws:s3:::example-bucket", "--account", "111122223333", "-"}), stdin: denyAll, code: 3},
+		{name: "bucket ARN in aws-us-gov", args: args([]string{"--format", "json", "--service", "s3", "--resource", "arn:aws-us-gov:s3:::example-bucket", "--account", "111122223333", "-"}),
+			stdin: govPerimeter, code: 0, verdict: "ok", repaired: -1},
+		{name: "bucket in aws-us-gov by --partition", args: args([]string{"--format", "json", "--partition", "aws-us-gov"}, s3, []string{"-"}),
+			stdin: govPerimeter, code: 0, verdict: "ok", repaired: -1},
+		{name: "a gov perimeter on a bucket in aws", args: args([]string{"--format", "json"}, s3, []string{"-"}),
+			stdin: govPerimeter, code: 3, verdict: "lockout", statements: 1, repaired: -1},
+		{name: "a gov perimeter on a queue in aws-us-gov", args: args([]string{"--format", "json"}, sqs("arn:aws-us-gov:sqs:us-gov-west-1:111122223333:example-queue"), []string{"-"}),
+			stdin: strings.ReplaceAll(govPerimeter, "s3:*", "sqs:*"), code: 0, verdict: "ok", repaired: -1},
 		{name: "queue ARN", args: args([]string{"--format", "json"}, sqs("arn:aws:sqs:us-east-1:111122223333:example-queue"), []string{"-"}), stdin: queueVPC, code: 3,
 			verdict: "conditional", statements: 1, repaired: -1},
 		{name: "queue URL", args: args([]string{"--format", "json"}, sqs("https://sqs.us-east-1.amazonaws.com/111122223333/example-queue"), []string{"-"}), stdin: queueVPC, code: 3,
@@ -86,6 +96,13 @@ func TestCheckPolicy(t *testing.T) {
 		{name: "no account", args: args([]string{"--service", "s3", "--resource", "example-bucket", "-"}), stdin: denyAll, code: 2, stderr: "--account is required"},
 		{name: "bad account", args: args([]string{"--service", "s3", "--resource", "example-bucket", "--account", "1111", "-"}), stdin: denyAll, code: 2, stderr: "not 12 digits"},
 		{name: "bad organization", args: args(s3, []string{"--org", "org", "-"}), stdin: denyAll, code: 2, stderr: "organization id"},
+		{name: "bad partition", args: args(s3, []string{"--partition", "gov", "-"}), stdin: denyAll, code: 2, stderr: `partition "gov"`},
+		{name: "bucket ARN of another partition", args: args([]string{"--service", "s3", "--resource", "arn:aws-cn:s3:::example-bucket", "--partition", "aws", "--account", "111122223333", "-"}),
+			stdin: denyAll, code: 2, stderr: "is in partition aws-cn, not --partition aws"},
+		{name: "queue ARN of another partition", args: args(sqs("arn:aws:sqs:us-east-1:111122223333:example-queue"), []string{"--partition", "aws-cn", "-"}),
+			stdin: queueVPC, code: 2, stderr: "is in partition aws, not aws-cn"},
+		{name: "not a bucket ARN", args: args([]string{"--service", "s3", "--resource", "arn:aws:sqs:us-east-1:111122223333:q", "--account", "111122223333", "-"}),
+			stdin: denyAll, code: 2, stderr: "neither a bucket name nor a bucket ARN"},
 		{name: "bad format", args: args([]string{"--format", "yaml"}, s3, []string{"-"}), stdin: denyAll, code: 2, stderr: `--format "yaml"`},
 		{name: "unknown flag", args: args([]string{"--bucket", "x"}, s3, []string{"-"}), stdin: denyAll, code: 2, stderr: "flag provided but not defined"},
 		{name: "no file", args: args(s3), code: 2, stderr: "want one FILE or -"},

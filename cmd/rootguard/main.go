@@ -1,6 +1,6 @@
 // Command rootguard is the operator CLI over rootguard's shared packages.
 //
-//	rootguard check-policy --service s3|sqs --resource NAME_OR_ARN --account ID [--org ID] [--format text|json] FILE|-
+//	rootguard check-policy --service s3|sqs --resource NAME_OR_ARN --account ID [--org ID] [--partition P] [--format text|json] FILE|-
 //
 // Exit status: 0 when all is well, 3 when check-policy finds a lockout or a
 // conditional policy, 2 for invalid input, 1 when output cannot be written.

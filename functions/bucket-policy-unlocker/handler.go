@@ -65,7 +65,7 @@ func (buckets) Change(rec trail.Record) (unlock.Change, error) {
 		Target: unlock.Target{
 			Service:   lockout.S3,
 			Name:      c.Bucket,
-			ARN:       "arn:" + partition(region) + ":s3:::" + c.Bucket,
+			ARN:       "arn:" + trail.Partition(region) + ":s3:::" + c.Bucket,
 			AccountID: rec.AccountID(),
 			Region:    region,
 		},
@@ -123,15 +123,4 @@ func (p bucketPolicy) wrap(op string, err error) error {
 		return fmt.Errorf("%s %s: %w: %w", op, p.bucket, unlock.ErrGone, err)
 	}
 	return fmt.Errorf("%s %s: %w", op, p.bucket, err)
-}
-
-// partition is the ARN partition of a region.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
 }

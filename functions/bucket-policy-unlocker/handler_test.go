@@ -300,18 +300,24 @@ func TestLiveBucket(t *testing.T) {
 }
 
 func TestChange(t *testing.T) {
-	ev := strings.ReplaceAll(string(readEvent(t, "deny-all")), `"awsRegion": "us-east-1"`, `"awsRegion": "cn-north-1"`)
-	rec, err := trail.ParseJSON([]byte(ev))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := buckets{}.Change(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := unlock.Target{Service: "s3", Name: "dev-data", ARN: "arn:aws-cn:s3:::dev-data", AccountID: dev, Region: "cn-north-1"}
-	if c.Target != want || c.Policy == nil {
-		t.Errorf("change %+v, want %+v with the policy", c, want)
+	for region, arn := range map[string]string{
+		"us-east-1":     "arn:aws:s3:::dev-data",
+		"cn-north-1":    "arn:aws-cn:s3:::dev-data",
+		"us-gov-west-1": "arn:aws-us-gov:s3:::dev-data",
+	} {
+		ev := strings.ReplaceAll(string(readEvent(t, "deny-all")), `"awsRegion": "us-east-1"`, `"awsRegion": "`+region+`"`)
+		rec, err := trail.ParseJSON([]byte(ev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := buckets{}.Change(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := unlock.Target{Service: "s3", Name: "dev-data", ARN: arn, AccountID: dev, Region: region}
+		if c.Target != want || c.Policy == nil {
+			t.Errorf("change %+v, want %+v with the policy", c, want)
+		}
 	}
 	if (buckets{}).Task() != rootsession.UnlockS3BucketPolicy {
 		t.Error("task")

@@ -145,11 +145,15 @@ const (
 	absent valueState = iota
 	present
 	indeterminate
+	presentUnknown // present, but its value cannot be told
 )
 
 var (
 	absentValue    = value{state: absent}
 	undecidedValue = value{state: indeterminate}
+	// opaqueValue is a key every request carries with a value nobody can
+	// predict, such as aws:userid.
+	opaqueValue = value{state: presentUnknown}
 )
 
 func presentValue(vals ...string) value { return value{state: present, vals: vals} }
@@ -166,12 +170,15 @@ func (c *clause) eval(v value) tri {
 			case "true":
 				r = or(r, triOf(v.state == absent))
 			case "false":
-				r = or(r, triOf(v.state == present))
+				r = or(r, triOf(v.state != absent))
 			default:
 				r = or(r, unknown)
 			}
 		}
 		return r
+	}
+	if v.state == presentUnknown {
+		return unknown
 	}
 	if v.state == absent || len(v.vals) == 0 {
 		switch {

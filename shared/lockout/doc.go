@@ -8,7 +8,10 @@
 // A policy is a lockout when every principal of the owning account other than
 // its root user is denied, whatever the request, every way to change the
 // policy: for S3 both s3:PutBucketPolicy and s3:DeleteBucketPolicy on
-// arn:aws:s3:::BUCKET, for SQS sqs:SetQueueAttributes on the queue ARN. It is
+// arn:PARTITION:s3:::BUCKET, for SQS sqs:SetQueueAttributes on the queue ARN.
+// The partition (Input.Partition, aws unless set; a queue's is its ARN's)
+// is that of the bucket's ARN and of every principal of the account: a
+// bucket in aws-us-gov is judged with arn:aws-us-gov:iam::ACCOUNT:... roles. It is
 // conditional when the same denial can be escaped only from a particular
 // network location (aws:SourceIp, aws:SourceVpce, aws:SourceVpc, ...), or only
 // under conditions the analysis cannot decide. It is ok when some principal of
@@ -21,10 +24,22 @@
 //
 // Analyze builds, for each policy-changing action, a finite set of request
 // worlds from the values the Deny statements mention: principals of the
-// account (a new role, user and federated user, every role, user or session
-// of the account the policy names or compares aws:PrincipalArn and
-// aws:username with, and, for an identifier it cannot place such as AROA...,
-// copies of those that carry it); network origins (an internet address
+// account (a new role, user and federated user; every role, user or session
+// of the account the policy names; for each value aws:PrincipalArn or
+// aws:username is compared with, however spelt ("*:role/Admin",
+// "arn:*:iam::ACCOUNT:*/Admin", "ARN:AWS:IAM::ACCOUNT:ROLE/Admin" under an
+// IgnoreCase operator), the roles, users and federated users of the account
+// whose ARN it matches: the pattern is run over each shape of principal ARN,
+// arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, .../user/[PATH/]NAME and
+// arn:PARTITION:sts::ACCOUNT:federated-user/NAME, and its wildcards filled
+// with nothing, one character and a word, each result checked with the
+// operator's own matcher; and, for an identifier it cannot place such as
+// AROA..., copies of those that carry it). A value of a negated operator
+// that provably names no principal of the account (another account or
+// partition, the root user, a session ARN) spares nobody; one for which no
+// principal can be built, without such proof, stands for uncertain
+// principals of unknown name, so the statement is at worst conditional,
+// never a lockout. Network origins (an internet address
 // outside every listed range, addresses at and beside each listed range,
 // requests through a VPC endpoint, which carry no aws:SourceIp); transport
 // (TLS 1.2, TLS 1.3, plain HTTP); MFA (long-term keys, a session without MFA,
@@ -76,7 +91,8 @@
 //     services' keys; aws:ViaAWSService true): absent in an ordinary request,
 //     any value only in an uncertain one;
 //   - unpredictable (aws:CurrentTime, aws:EpochTime, aws:TokenIssueTime,
-//     aws:userid, aws:PrincipalOrgPaths, aws:ResourceTag/..., a bucket's
+//     aws:userid, which every request by the account's principals carries
+//     (so Null decides it), aws:PrincipalOrgPaths, aws:ResourceTag/..., a bucket's
 //     aws:RequestedRegion, aws:PrincipalOrgID and aws:ResourceOrgID without
 //     Input.OrgID, and every global key this package does not know): cannot
 //     tell, so never ok on their account and never lockout.
@@ -88,7 +104,12 @@
 // but never restore what a bucket or queue policy denies. It counts a
 // principal the account's administrators can create (a role of a given name,
 // a tag) as available: a Deny sparing arn:aws:iam::ACCOUNT:role/Admin is ok
-// even if that role does not exist today. NotPrincipal naming a user or role
+// even if that role does not exist today. So is a role's path: a Deny
+// sparing arn:aws:iam::ACCOUNT:role/Admin (ArnNotEquals) is ok even when the
+// account's Admin role is /ops/Admin, although that role is denied, and no
+// role named Admin can be created beside it (role names are unique whatever
+// the path): the administrators must delete and recreate it, or use
+// another. NotPrincipal naming a user or role
 // of the account counts as sparing it, although AWS warns that some services
 // deny it unless the account is listed too; and an account in NotPrincipal
 // spares all its principals. Statements that jointly cover every request while
@@ -97,5 +118,10 @@
 // are varied independently (a role with long-term keys is one of the worlds).
 // When a statement's conditions combine more values than a fixed budget, it is
 // reported conditional; when the search for an escape exceeds its budget, the
-// policy is not called ok.
+// policy is not called ok. A Deny that only a request carrying a parameter
+// the policy-changing actions never carry could escape (aws:SourceArn,
+// s3:x-amz-server-side-encryption) is conditional, its reason saying it
+// likely locks out. Wildcards in compared ARNs are filled in a few ways
+// only: statements that jointly spare only a name no filling reaches are
+// reported conditional where ok would be right.
 package lockout

@@ -1,6 +1,8 @@
 package lockout
 
 import (
+	"cmp"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -98,7 +100,7 @@ func evaluateAction(doc *document, idx []int, t target, action string) *actionEv
 			}
 		}
 	}
-	principals := candidatePrincipals(ae.stmts, m, t)
+	principals, unplaced := candidatePrincipals(ae.stmts, m, t)
 	for _, id := range order {
 		ae.dims = append(ae.dims, buildDim(id, keysOf[id], m, t, principals))
 	}
@@ -124,6 +126,9 @@ func evaluateAction(doc *document, idx []int, t target, action string) *actionEv
 			used[d] = true
 			if c.base == nil {
 				se.notes = append(se.notes, "the condition operator "+c.op+" is unknown")
+			}
+			for _, v := range unplaced[c] {
+				se.notes = append(se.notes, fmt.Sprintf("%s %q may match principals of the account the analysis cannot construct", c.key, v))
 			}
 		}
 		for d := range used {
@@ -154,28 +159,23 @@ func (s *statement) coversResource(t target, variables bool) (tri, string) {
 	}
 	r := no
 	for _, pat := range s.resources {
-		r = or(r, resourceMatch(pat, t.arnFor(pat), variables))
+		r = or(r, resourceMatch(pat, t.arn(), variables))
 	}
 	if s.notResource {
 		r = not(r)
 	}
 	if r == unknown {
-		return r, "its resource pattern may or may not cover " + t.arnFor("")
+		return r, "its resource pattern may or may not cover " + t.arn()
 	}
 	return r, ""
 }
 
-// arnFor is the target's ARN; for S3 in the partition the pattern names, as
-// a bucket policy can only be about a bucket of its own partition.
-func (t target) arnFor(pat string) string {
+// arn is the target's ARN.
+func (t target) arn() string {
 	if t.service == SQS {
 		return t.queueARN
 	}
-	partition := "aws"
-	if p := strings.SplitN(pat, ":", 3); len(p) == 3 && p[0] == "arn" && partitionRE.MatchString(p[1]) {
-		partition = p[1]
-	}
-	return "arn:" + partition + ":s3:::" + t.bucket
+	return "arn:" + t.partition + ":s3:::" + t.bucket
 }
 
 // resourceName names the target for people.
@@ -214,14 +214,17 @@ func principalNotes(s *statement, t target) []string {
 
 // candidatePrincipals are the account's principals worth trying: a new role,
 // user and federated user, and every role, user or session of the account that
-// the statements name or compare with. A principal named only by an
-// identifier the analysis cannot place may be any of them: each gets an
-// uncertain copy carrying that identifier.
-func candidatePrincipals(stmts []*stmtEval, m mentions, t target) []*principal {
+// the statements name or compare aws:PrincipalArn or aws:username with. A
+// principal named only by an identifier the analysis cannot place may be any
+// of them: each gets an uncertain copy carrying that identifier. When a
+// negated comparison may spare a principal the analysis cannot construct,
+// uncertain principals of unknown name stand for it; the values of such
+// comparisons are returned by clause, for reasons.
+func candidatePrincipals(stmts []*stmtEval, m mentions, t target) ([]*principal, map[*clause][]string) {
 	var out []*principal
 	seen := make(map[string]bool)
 	add := func(p *principal) {
-		k := strings.ToLower(p.arn) + "|" + p.session + "|" + p.uniqueID + "|" + string(rune('0'+p.kind))
+		k := strings.ToLower(p.arn) + "|" + p.session + "|" + p.uniqueID + "|" + p.unplaced + "|" + string(rune('0'+p.kind))
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, p)
@@ -264,27 +267,20 @@ func candidatePrincipals(stmts []*stmtEval, m mentions, t target) []*principal {
 			fromRef(r)
 		}
 	}
-	for _, c := range m["aws:principalarn"] {
-		for i := range c.values {
-			// The example of the pattern, in the account when the pattern's
-			// account part allows it.
-			parts := splitARN(c.values[i], c.pats != nil && c.pats[i].variables)
-			if len(parts) != 6 {
-				continue
+	unplaced := make(map[*clause][]string)
+	var first string
+	for _, key := range []string{"aws:principalarn", "aws:username"} {
+		for _, c := range m[key] {
+			for i, v := range c.values {
+				ps, none := place(c, i, t)
+				for _, p := range ps {
+					add(p)
+				}
+				if len(ps) == 0 && !none && c.base.negated {
+					unplaced[c] = append(unplaced[c], v)
+					first = cmp.Or(first, v)
+				}
 			}
-			if compilePattern(parts[4], true, true).match(t.account, false) == no {
-				continue
-			}
-			for j := range parts {
-				parts[j] = compilePattern(parts[j], true, true).example()
-			}
-			parts[4] = t.account
-			fromRef(parsePrincipalRef(strings.Join(parts, ":")))
-		}
-	}
-	for _, v := range m.candidates("aws:username") {
-		if v != "" && !strings.ContainsAny(v, "/:") {
-			add(&principal{kind: iamUser, name: v, arn: prefix + "user/" + v, named: true})
 		}
 	}
 	base := out
@@ -295,7 +291,15 @@ func candidatePrincipals(stmts []*stmtEval, m mentions, t target) []*principal {
 			add(&c)
 		}
 	}
-	return out
+	if first != "" {
+		// A negated comparison may spare principals the analysis cannot
+		// construct: never call the statement a lockout for want of
+		// imagination.
+		for _, k := range []principalKind{roleSession, iamUser, federatedUser} {
+			add(&principal{kind: k, unplaced: first, session: freshSession, named: true, class: uncertain})
+		}
+	}
+	return out, unplaced
 }
 
 // lookup is a key's value in world w.

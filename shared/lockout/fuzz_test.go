@@ -19,6 +19,8 @@ var fuzzInputs = []Input{
 	{Service: S3, Resource: "example-bucket", AccountID: "111122223333", OrgID: "o-a1b2c3d4e5"},
 	{Service: SQS, Resource: "arn:aws:sqs:us-east-1:111122223333:example-queue", AccountID: "111122223333"},
 	{Service: SQS, Resource: "arn:aws:sqs:us-east-1:111122223333:example-queue", AccountID: "111122223333", OrgID: "o-a1b2c3d4e5"},
+	{Service: S3, Resource: "example-bucket", AccountID: "111122223333", Partition: "aws-us-gov"},
+	{Service: SQS, Resource: "arn:aws-us-gov:sqs:us-gov-west-1:111122223333:example-queue", AccountID: "111122223333"},
 }
 
 func FuzzAnalyze(f *testing.F) {
@@ -167,7 +169,8 @@ var (
 		"StringEquals", "StringNotEquals", "StringLike", "StringNotLike", "StringEqualsIgnoreCase", "ArnLike",
 		"ArnNotLike", "ArnNotEquals", "Bool", "BoolIfExists", "Null", "NumericLessThan", "NumericGreaterThan",
 		"IpAddress", "NotIpAddress", "StringNotEqualsIfExists", "ForAnyValue:StringEquals",
-		"ForAllValues:StringNotEquals", "DateLessThan", "NumericGreaterThanIfExists",
+		"ForAllValues:StringNotEquals", "DateLessThan", "NumericGreaterThanIfExists", "StringNotEqualsIgnoreCase",
+		"ArnNotLikeIfExists",
 	}
 	genKeys = []string{
 		"aws:SourceVpce", "aws:SourceIp", "aws:SecureTransport", "aws:PrincipalArn", "aws:PrincipalAccount",
@@ -180,6 +183,19 @@ var (
 		`"arn:aws:iam::*:role/Adm*"`, `"111122223333"`, `"444455556666"`, `"o-a1b2c3d4e5"`, `"3600"`, `"1.2"`,
 		`"public-read"`, `"AROAEXAMPLEID:*"`, `"2030-01-01T00:00:00Z"`, `"bob"`, `"User"`, `"FederatedUser"`,
 		`"us-east-1"`, `"team"`, `"vpc-*"`, `"arn:aws:iam::${aws:PrincipalAccount}:role/Admin"`,
+	}
+	// genPrincipalValues are compared with aws:PrincipalArn and aws:username
+	// half the time: every spelling that still names an own principal, and
+	// some that name none.
+	genPrincipalValues = []string{
+		`"*:role/Admin"`, `"*Admin*"`, `"arn:aws:iam::111122223333*Admin"`, `"arn:*:iam::111122223333:role/Admin"`,
+		`"arn:aws:*::111122223333:role/Admin"`, `"arn:aws:iam:*:111122223333:role/Admin"`, `"arn:aws:ia?::111122223333:role/Admin"`,
+		`"arn:aws:iam::111122223333:*/Admin"`, `"arn:aws:iam::111122223333:ROLE/Admin"`, `"ARN:AWS:IAM::111122223333:role/Admin"`,
+		`"arn:aws:iam::111122223333:role/Adm*"`, `"arn:aws:iam::111122223333:role/Adminx"`, `"arn:aws:iam::111122223333:role/Admin?"`,
+		`"arn:aws-us-gov:iam::111122223333:*"`, `"arn:aws-us-gov:iam::111122223333:role/Admin"`, `"arn:aws:iam::111122223333:user/*"`,
+		`"arn:aws:sts::111122223333:federated-user/carol"`, `"arn:aws:iam::111122223333:role/team/*"`, `"*:user/bob"`,
+		`"arn:aws:iam::111122223333:root"`, `"arn:aws:sts::111122223333:assumed-role/Admin/*"`, `"arn:aws:iam::111122223333:role/Admin"`,
+		`"arn:aws:iam::444455556666:role/Admin"`, `"arn:aws:iam::111122223333:role/${aws:username}"`, `"Admin"`, `"ADMIN"`, `"b?b"`,
 	}
 )
 
@@ -224,11 +240,17 @@ func (g *generator) policy() string {
 		}
 		var conds []string
 		for c := g.pick(4); c > 0; c-- {
-			v := genValues[g.pick(len(genValues))]
-			if g.pick(3) == 0 {
-				v = "[" + v + ", " + genValues[g.pick(len(genValues))] + "]"
+			key := genKeys[g.pick(len(genKeys))]
+			op := genOperators[g.pick(len(genOperators))]
+			values := genValues
+			if (key == "aws:PrincipalArn" || key == "aws:username") && g.pick(2) == 0 {
+				values = genPrincipalValues
 			}
-			conds = append(conds, `"`+genOperators[g.pick(len(genOperators))]+`": {"`+genKeys[g.pick(len(genKeys))]+`": `+v+`}`)
+			v := values[g.pick(len(values))]
+			if g.pick(3) == 0 {
+				v = "[" + v + ", " + values[g.pick(len(values))] + "]"
+			}
+			conds = append(conds, `"`+op+`": {"`+key+`": `+v+`}`)
 		}
 		if len(conds) > 0 {
 			// Operators may repeat: spread them over separate blocks is not
@@ -259,6 +281,13 @@ func FuzzAnalyzeGenerated(f *testing.F) {
 	f.Add([]byte{1, 1, 0, 1, 1, 1, 1, 1}, uint8(0))
 	f.Add([]byte{2, 1, 2, 0, 5, 2, 1, 1, 1, 2, 0, 6, 2, 0}, uint8(1))
 	f.Add([]byte{1, 1, 2, 4, 1, 6, 4, 1, 1, 0, 0, 1, 3, 0, 9, 0}, uint8(2))
+	// Deny everyone s3:* on the bucket unless aws:PrincipalArn matches a
+	// spelling of an own principal, with each negated operator.
+	for _, op := range []string{"StringNotLike", "ArnNotLike", "StringNotEqualsIgnoreCase", "ArnNotLikeIfExists"} {
+		for v := range genPrincipalValues {
+			f.Add([]byte{0, 1, 2, 0, 1, 1, 2, 1, 1, byte(slices.Index(genKeys, "aws:PrincipalArn")), byte(slices.Index(genOperators, op)), 0, byte(v), 1}, uint8(0))
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte, pick uint8) {
 		in := fuzzInputs[int(pick)%len(fuzzInputs)]
 		g := &generator{data: data}
@@ -298,6 +327,10 @@ var samplePrincipals = []*principal{
 	{kind: iamUser, name: "alice", arn: "arn:aws:iam::111122223333:user/alice"},
 	{kind: federatedUser, name: "carol", arn: "arn:aws:sts::111122223333:federated-user/carol"},
 	{kind: roleSession, name: "Ops", arn: "arn:aws:iam::111122223333:role/Ops", session: "s", uniqueID: "AROAEXAMPLEID"},
+	{kind: roleSession, name: "Admin", arn: "arn:aws:iam::111122223333:role/ops/Admin", session: "s"},
+	{kind: roleSession, name: "Adminx", arn: "arn:aws:iam::111122223333:role/Adminx", session: "s"},
+	{kind: iamUser, name: "Admin", arn: "arn:aws:iam::111122223333:user/Admin"},
+	{kind: federatedUser, name: "Admin", arn: "arn:aws:sts::111122223333:federated-user/Admin"},
 }
 
 var sampleValues = []string{
@@ -398,6 +431,13 @@ func applies(s *statement, variables bool, action string, p *principal, ctx map[
 	return r
 }
 
+// inPartition is p in the given partition.
+func inPartition(p *principal, partition string) *principal {
+	c := *p
+	c.arn = strings.Replace(c.arn, "arn:aws:", "arn:"+partition+":", 1)
+	return &c
+}
+
 // checkSound cross-checks the analysis with direct evaluation: a statement
 // classified lockout applies in every sampled request, and an ok verdict's
 // witness escapes every statement.
@@ -422,7 +462,7 @@ func checkSound(t *testing.T, res Result, in Input, seed uint64) {
 				continue
 			}
 			for range 64 {
-				p := samplePrincipals[rng.IntN(len(samplePrincipals))]
+				p := inPartition(samplePrincipals[rng.IntN(len(samplePrincipals))], tg.partition)
 				ctx := sampleContext(rng, s, tg)
 				if applies(s, doc.variables, action, p, ctx, tg) == no {
 					t.Fatalf("statement %d, classified lockout for %s, does not apply to %s with %v\npolicy %s", off.Index, action, p, ctx, res.Original)

@@ -486,6 +486,9 @@ func dedupe(in []string) []string {
 
 // principalValue is a principal key's value for candidate p.
 func principalValue(key string, p *principal, t target) value {
+	if p.unplaced != "" && (key == "aws:principalarn" || key == "aws:username" && p.kind == iamUser) {
+		return undecidedValue
+	}
 	switch key {
 	case "aws:principalarn":
 		return presentValue(p.arn)
@@ -507,6 +510,8 @@ func principalValue(key string, p *principal, t target) value {
 			return presentValue(p.name)
 		}
 		return absentValue
+	case "aws:userid":
+		return opaqueValue // a unique id, with a session name for a role
 	}
-	return undecidedValue // aws:userid, aws:principalorgpaths
+	return undecidedValue // aws:principalorgpaths
 }

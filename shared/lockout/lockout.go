@@ -1,6 +1,7 @@
 package lockout
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,6 +48,11 @@ type Input struct {
 	// OrgID is the account's organization (o-...), when known. Without it,
 	// conditions on aws:PrincipalOrgID and aws:ResourceOrgID cannot be decided.
 	OrgID string
+	// Partition is the account's ARN partition (aws, aws-cn, aws-us-gov, ...):
+	// the partition of the bucket's ARN and of the account's principals.
+	// Empty means aws for a bucket; a queue's comes from its ARN, which it
+	// must agree with when set.
+	Partition string
 }
 
 // Statement is an offending statement.
@@ -116,13 +122,16 @@ type target struct {
 	org       string
 	bucket    string // S3
 	queueARN  string // SQS
-	partition string // SQS: from the ARN; S3: "aws" for generated principals
+	partition string // of the resource and the account's principals
 	region    string // SQS: from the ARN
 	actions   []string
 }
 
 func (in Input) validate() (target, error) {
-	t := target{service: in.Service, account: in.AccountID, org: in.OrgID, partition: "aws"}
+	t := target{service: in.Service, account: in.AccountID, org: in.OrgID, partition: cmp.Or(in.Partition, "aws")}
+	if !partitionRE.MatchString(t.partition) {
+		return t, fmt.Errorf("%w: partition %q is not an ARN partition (aws, aws-cn, aws-us-gov, ...)", ErrInvalidInput, in.Partition)
+	}
 	if !accountRE.MatchString(in.AccountID) {
 		return t, fmt.Errorf("%w: account id %q is not 12 digits", ErrInvalidInput, in.AccountID)
 	}
@@ -140,6 +149,9 @@ func (in Input) validate() (target, error) {
 		p, err := parseQueueARN(in.Resource)
 		if err != nil {
 			return t, err
+		}
+		if in.Partition != "" && in.Partition != p.partition {
+			return t, fmt.Errorf("%w: queue %s is in partition %s, not %s", ErrInvalidInput, in.Resource, p.partition, in.Partition)
 		}
 		if p.account != in.AccountID {
 			return t, fmt.Errorf("%w: queue %s belongs to account %s, not %s", ErrInvalidInput, in.Resource, p.account, in.AccountID)

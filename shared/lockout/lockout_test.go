@@ -9,6 +9,13 @@ import (
 	"testing"
 )
 
+// s3In is s3Input in a partition.
+func s3In(partition string) Input {
+	in := s3Input
+	in.Partition = partition
+	return in
+}
+
 var (
 	s3Input  = Input{Service: S3, Resource: "example-bucket", AccountID: "111122223333"}
 	sqsInput = Input{Service: SQS, Resource: "arn:aws:sqs:us-east-1:111122223333:example-queue", AccountID: "111122223333"}
@@ -22,6 +29,7 @@ type corpusCase struct {
 	Resource   string
 	Account    string
 	Org        string
+	Partition  string
 	Verdict    Verdict
 	Statements []struct {
 		Index   int
@@ -48,12 +56,15 @@ func TestAnalyzeCorpus(t *testing.T) {
 		if c.Org != "" {
 			name += "/" + c.Org
 		}
+		if c.Partition != "" {
+			name += "/" + c.Partition
+		}
 		t.Run(name, func(t *testing.T) {
 			policy, err := os.ReadFile(filepath.Join("testdata", "policies", c.File))
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := Input{Service: c.Service, Resource: c.Resource, AccountID: c.Account, OrgID: c.Org}
+			in := Input{Service: c.Service, Resource: c.Resource, AccountID: c.Account, OrgID: c.Org, Partition: c.Partition}
 			res, err := Analyze(policy, in)
 			if err != nil {
 				t.Fatalf("Analyze: %v", err)
@@ -100,6 +111,10 @@ func TestAnalyzeSemantics(t *testing.T) {
 	}
 	denyAll := func(cond string) string {
 		return deny(`"Principal": "*", "Action": "s3:*", ` + bucket + `, "Condition": ` + cond)
+	}
+	deny2 := func(cond0, cond1 string) string {
+		st := `{"Effect": "Deny", "Principal": "*", "Action": "s3:*", ` + bucket + `, "Condition": `
+		return `{"Version": "2012-10-17", "Statement": [` + st + cond0 + `}, ` + st + cond1 + `}]}`
 	}
 	tests := []struct {
 		name      string
@@ -150,7 +165,32 @@ func TestAnalyzeSemantics(t *testing.T) {
 		{"no Principal element", deny(`"Action": "s3:*", ` + bucket), s3Input, Conditional, []int{0}},
 		{"NotPrincipal sparing an own session", deny(`"NotPrincipal": {"AWS": "arn:aws:sts::111122223333:assumed-role/Admin/alice"}, "Action": "s3:*", ` + bucket), s3Input, OK, nil},
 		{"NotPrincipal with everyone", deny(`"NotPrincipal": {"AWS": "*"}, "Action": "s3:*", ` + bucket), s3Input, OK, nil},
-		{"another partition's bucket ARN", deny(`"Principal": "*", "Action": "s3:*", "Resource": "arn:aws-cn:s3:::example-bucket"`), s3Input, Lockout, []int{0}},
+		{"the bucket's ARN in its partition", deny(`"Principal": "*", "Action": "s3:*", "Resource": "arn:aws-cn:s3:::example-bucket"`), s3In("aws-cn"), Lockout, []int{0}},
+		{"a role prefix spared, its one-letter extension denied", deny2(
+			`{"StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Admin*"}}`,
+			`{"StringLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Adminx"}}`), s3Input, OK, nil},
+		{"a role prefix spared, the prefix and its extensions denied", deny2(
+			`{"StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Admin*"}}`,
+			`{"StringLike": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:role/Admin", "arn:aws:iam::111122223333:role/Admin?"]}}`), s3Input, OK, nil},
+		{"a role prefix spared, every extension denied", deny2(
+			`{"StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Admin*"}}`,
+			`{"StringLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Admin*"}}`), s3Input, Conditional, []int{0, 1}},
+		{"a literal * in an exact comparison is undecided", denyAll(`{"StringNotEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}}`), s3Input, Conditional, []int{0}},
+		{"a pattern about another account spares none", denyAll(`{"StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::444455556666:*"}}`), s3Input, Lockout, []int{0}},
+		{"an ARN pattern about root users spares none", denyAll(`{"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}`), s3Input, Lockout, []int{0}},
+		{"a pattern no name the analysis makes matches is undecided", denyAll(`{"StringNotLike": {"aws:PrincipalArn": "*:root"}}`), s3Input, Conditional, []int{0}},
+		{"a user name pattern spares a user", denyAll(`{"StringNotLike": {"aws:username": "adm*"}}`), s3Input, OK, nil},
+		{"a user name in another case", denyAll(`{"StringNotEqualsIgnoreCase": {"aws:username": "ALICE"}}`), s3Input, OK, nil},
+		{"a federated user by pattern", denyAll(`{"StringNotLike": {"aws:PrincipalArn": "arn:aws:sts::111122223333:federated-user/*"}}`), s3Input, OK, nil},
+		{"a role path by pattern", denyAll(`{"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/ops/*"}}`), s3Input, OK, nil},
+		{"aws:userid is always present", denyAll(`{"Null": {"aws:userid": "true"}}`), s3Input, OK, nil},
+		{"a deny whenever aws:userid is present", denyAll(`{"Null": {"aws:userid": "false"}}`), s3Input, Lockout, []int{0}},
+		{"a bucket ARN of another partition", deny(`"Principal": "*", "Action": "s3:*", "Resource": "arn:aws-cn:s3:::example-bucket"`), s3Input, OK, nil},
+		{"everyone outside the account in aws-us-gov", denyAll(`{"StringNotLike": {"aws:PrincipalArn": "arn:aws-us-gov:iam::111122223333:*"}}`), s3In("aws-us-gov"), OK, nil},
+		{"everyone outside the account in aws-cn", denyAll(`{"ArnNotLike": {"aws:PrincipalArn": "arn:aws-cn:iam::111122223333:role/*"}}`), s3In("aws-cn"), OK, nil},
+		{"another partition's principals spare none", denyAll(`{"StringNotLike": {"aws:PrincipalArn": "arn:aws-us-gov:iam::111122223333:*"}}`), s3Input, Lockout, []int{0}},
+		{"a queue's partition is its ARN's", deny(`"Principal": "*", "Action": "sqs:*", "Resource": "*", "Condition": {"StringNotLike": {"aws:PrincipalArn": "arn:aws-cn:iam::111122223333:role/*"}}`),
+			Input{Service: SQS, Resource: "arn:aws-cn:sqs:cn-north-1:111122223333:example-queue", AccountID: "111122223333"}, OK, nil},
 		{"another bucket", deny(`"Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::example-bucket-logs"`), s3Input, OK, nil},
 		{"a wildcard across ARN components", deny(`"Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3*"`), s3Input, Conditional, []int{0}},
 		{"NotResource naming only objects", deny(`"Principal": "*", "Action": "s3:*", "NotResource": "arn:aws:s3:::example-bucket/*"`), s3Input, Lockout, []int{0}},
@@ -280,6 +320,9 @@ func TestAnalyzeInvalidInput(t *testing.T) {
 		{"queue name", Input{Service: SQS, Resource: "example-queue", AccountID: "111122223333"}, "not a queue ARN"},
 		{"queue of another account", Input{Service: SQS, Resource: "arn:aws:sqs:us-east-1:444455556666:example-queue", AccountID: "111122223333"}, "belongs to account 444455556666"},
 		{"queue pattern", Input{Service: SQS, Resource: "arn:aws:sqs:us-east-1:111122223333:example-*", AccountID: "111122223333"}, "bad queue name"},
+		{"unknown partition", Input{Service: S3, Resource: "example-bucket", AccountID: "111122223333", Partition: "gov"}, `partition "gov"`},
+		{"partition with a wildcard", Input{Service: S3, Resource: "example-bucket", AccountID: "111122223333", Partition: "aws*"}, `partition "aws*"`},
+		{"queue in another partition", Input{Service: SQS, Resource: "arn:aws:sqs:us-east-1:111122223333:example-queue", AccountID: "111122223333", Partition: "aws-cn"}, "is in partition aws, not aws-cn"},
 		{"queue in no region", Input{Service: SQS, Resource: "arn:aws:sqs::111122223333:example-queue", AccountID: "111122223333"}, "bad region"},
 	}
 	for _, tt := range tests {

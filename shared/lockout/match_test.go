@@ -1,6 +1,10 @@
 package lockout
 
-import "testing"
+import (
+	"cmp"
+	"strings"
+	"testing"
+)
 
 func TestPatternMatch(t *testing.T) {
 	tests := []struct {
@@ -128,6 +132,64 @@ func TestParsePrincipalRef(t *testing.T) {
 		r := parsePrincipalRef(tt.in)
 		if r.kind != tt.kind || r.account != tt.account || r.name != tt.name {
 			t.Errorf("parsePrincipalRef(%q) = %+v", tt.in, r)
+		}
+	}
+}
+
+// TestPlace: the principals a comparison of aws:PrincipalArn or aws:username
+// is made to try, and when it proves that none of the account's matches.
+func TestPlace(t *testing.T) {
+	const acct = "arn:aws:iam::111122223333:"
+	tests := []struct {
+		op, key, value string
+		partition      string
+		first          string // the first principal's ARN; "" for none
+		none           bool
+	}{
+		{"StringNotLike", "aws:PrincipalArn", "*:role/Admin", "", acct + "role/Admin", false},
+		{"StringNotLike", "aws:PrincipalArn", "*Admin*", "", acct + "role/Admin", false},
+		{"StringNotLike", "aws:PrincipalArn", "arn:aws:iam::111122223333*Admin", "", acct + "role/Admin", false},
+		{"StringNotLike", "aws:PrincipalArn", "arn:aws:iam::111122223333:role/Admin*", "", acct + "role/Admin", false},
+		{"StringNotLike", "aws:PrincipalArn", "arn:aws:iam::111122223333:*", "", acct + "role/x", false},
+		{"StringNotLike", "aws:PrincipalArn", "arn:aws:sts::111122223333:federated-user/c?", "", "arn:aws:sts::111122223333:federated-user/cx", false},
+		{"ArnNotLike", "aws:PrincipalArn", "arn:*:iam::111122223333:role/Admin", "", acct + "role/Admin", false},
+		{"ArnNotLike", "aws:PrincipalArn", "arn:aws:ia?::111122223333:*/Admin", "", acct + "role/Admin", false},
+		{"ArnNotLike", "aws:PrincipalArn", "arn:aws:iam::111122223333:role/ops/*", "", acct + "role/ops/x", false},
+		{"StringNotEqualsIgnoreCase", "aws:PrincipalArn", "ARN:AWS:IAM::111122223333:ROLE/Admin", "", acct + "role/Admin", false},
+		{"StringNotEquals", "aws:PrincipalArn", "ARN:AWS:IAM::111122223333:ROLE/Admin", "", "", true},
+		{"StringNotLike", "aws:PrincipalArn", "arn:aws-us-gov:iam::111122223333:*", "aws-us-gov", "arn:aws-us-gov:iam::111122223333:role/x", false},
+		{"StringNotLike", "aws:PrincipalArn", "arn:aws-us-gov:iam::111122223333:*", "", "", true},
+		{"StringNotLike", "aws:PrincipalArn", "arn:aws:iam::444455556666:*", "", "", true},
+		{"StringNotLike", "aws:PrincipalArn", "arn:aws:iam::111122223333:root", "", "", true},
+		{"StringNotLike", "aws:PrincipalArn", "arn:aws:sts::111122223333:assumed-role/Admin/*", "", "", true},
+		{"ArnNotLike", "aws:PrincipalArn", "arn:aws:iam::*:root", "", "", true},
+		// Spellings no name the analysis makes can match: not proof.
+		{"StringNotEquals", "aws:PrincipalArn", "arn:aws:iam::111122223333:role/*", "", "", false},
+		{"StringNotLike", "aws:PrincipalArn", "*:root", "", "", false},
+		{"StringNotLike", "aws:username", "adm*", "", acct + "user/adm", false},
+		{"StringNotEqualsIgnoreCase", "aws:username", "ALICE", "", acct + "user/ALICE", false},
+		{"NumericLessThan", "aws:PrincipalArn", "3", "", "", true},
+	}
+	for _, tt := range tests {
+		c := clause{op: tt.op, key: tt.key, keyLower: strings.ToLower(tt.key), values: []string{tt.value}}
+		c.resolve(true)
+		tg := target{account: "111122223333", partition: cmp.Or(tt.partition, "aws")}
+		ps, none := place(&c, 0, tg)
+		first := ""
+		if len(ps) > 0 {
+			first = ps[0].arn
+		}
+		if first != tt.first || none != tt.none {
+			t.Errorf("%s %s %q: first %q, none %v; want %q, %v", tt.op, tt.key, tt.value, first, none, tt.first, tt.none)
+		}
+		for _, p := range ps {
+			v := p.arn
+			if c.keyLower == "aws:username" {
+				v = p.name
+			}
+			if c.matchOne(v) != no {
+				t.Errorf("%s %s %q: %s is not spared", tt.op, tt.key, tt.value, p)
+			}
 		}
 	}
 }

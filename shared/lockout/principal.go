@@ -3,6 +3,7 @@ package lockout
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -82,6 +83,10 @@ type principal struct {
 	// the policy names only by an identifier the analysis cannot place
 	// (AROA..., AIDA...): the same principal, if that identifier is its own.
 	uniqueID string
+	// unplaced is set on a principal of the account whose name and ARN the
+	// analysis does not know: one a negated comparison with this value may
+	// spare, although the analysis could not construct it.
+	unplaced string
 	named    bool // taken from the policy, not invented
 	class    class
 }
@@ -99,6 +104,9 @@ const (
 )
 
 func (p *principal) String() string {
+	if p.unplaced != "" {
+		return "a " + [...]string{"role", "user", "federated user"}[p.kind] + " of the account that " + p.unplaced + " may match"
+	}
 	s := p.arn
 	if p.kind == roleSession && p.session != freshSession {
 		s += " (session " + p.session + ")"
@@ -193,6 +201,12 @@ func refCovers(ref principalRef, raw string, p *principal, account string) tri {
 	if ref.account != account {
 		return no
 	}
+	if p.unplaced != "" && ref.kind != refAccount {
+		// A principal of unknown name may be the one named.
+		same := (ref.kind == refRole || ref.kind == refSession) && p.kind == roleSession ||
+			ref.kind == refUser && p.kind == iamUser || ref.kind == refFederated && p.kind == federatedUser
+		return and(unknown, triOf(same))
+	}
 	switch ref.kind {
 	case refAccount:
 		return yes
@@ -243,4 +257,203 @@ func brief(raw []byte) string {
 		cut--
 	}
 	return string(raw[:cut]) + "…"
+}
+
+// shape is a form of aws:PrincipalArn of the account's principals other than
+// its root user: a role (also for its sessions), a user, a federated user.
+type shape struct {
+	kind    principalKind
+	service string // iam or sts
+	res     string // how the resource part starts
+}
+
+var shapes = []shape{{roleSession, "iam", "role/"}, {iamUser, "iam", "user/"}, {federatedUser, "sts", "federated-user/"}}
+
+// maxPlaced bounds the principals made from one condition value: each is
+// a choice along the principal dimension, which multiplies the worlds.
+const maxPlaced = 4
+
+// place makes principals of the account that condition value i of clause c,
+// on aws:PrincipalArn or aws:username, may match, whatever its spelling: it
+// tries the pattern on each shape of principal ARN of the account and fills
+// in a name, checking each principal with the clause's own matcher. none
+// reports that the value provably matches no principal of the account: no
+// principal ARN of the account's partition and id starts the way it
+// requires (it is about another account, its root user, a session ARN...).
+// No principals and not none means the analysis could not construct one.
+func place(c *clause, i int, t target) (ps []*principal, none bool) {
+	if c.base == nil || c.base.null || !strings.ContainsRune("sila", rune(c.base.kind)) {
+		return nil, true // compared as a number, date, address...: never decided
+	}
+	want, pat := c.values[i], c.pats[i]
+	fold := c.base.kind == 'i'
+	none = true
+	perShape := make([][]*principal, len(shapes))
+	for si, sh := range shapes {
+		if c.keyLower == "aws:username" && sh.kind != iamUser {
+			continue
+		}
+		prefix := "arn:" + t.partition + ":" + sh.service + "::" + t.account + ":" + sh.res
+		valid := validName(sh.kind)
+		var ws []string
+		var shapeNone bool
+		switch {
+		case c.keyLower == "aws:username":
+			ws, shapeNone = completions(pat, "", fold, valid)
+		case c.base.kind == 'a':
+			// ArnLike and ArnEquals match component by component.
+			parts := splitARN(want, pat.variables)
+			if len(parts) != 6 {
+				return nil, true // never matches: the clause is undecided
+			}
+			fixed := []string{"arn", t.partition, sh.service, "", t.account}
+			shapeNone = false
+			for j, f := range fixed {
+				if compilePattern(parts[j], pat.variables, true).match(f, false) == no {
+					shapeNone = true
+				}
+			}
+			if !shapeNone {
+				ws, shapeNone = completions(compilePattern(parts[5], pat.variables, true), sh.res, false, valid)
+			}
+		default:
+			ws, shapeNone = completions(pat, prefix, fold, valid)
+		}
+		none = none && shapeNone
+		for _, w := range ws {
+			segs := strings.Split(w, "/")
+			p := &principal{kind: sh.kind, name: segs[len(segs)-1], arn: prefix + w, named: true}
+			if sh.kind == roleSession {
+				p.session = freshSession
+			}
+			v := p.arn
+			if c.keyLower == "aws:username" {
+				v = w
+			}
+			if c.base.match(v, want, pat) != no {
+				perShape[si] = append(perShape[si], p)
+			}
+		}
+	}
+	// The simplest principal of each shape first.
+	for k := 0; len(ps) < maxPlaced; k++ {
+		more := false
+		for _, l := range perShape {
+			if k < len(l) && len(ps) < maxPlaced {
+				ps = append(ps, l[k])
+				more = true
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	return ps, none
+}
+
+// validName returns what tells whether a string can follow a principal
+// ARN's shape: a path (printable characters) and a name of IAM's characters,
+// or a federated user's name alone.
+func validName(k principalKind) func(string) bool {
+	nameOK := func(s string, min, max int) bool {
+		if len(s) < min || len(s) > max {
+			return false
+		}
+		for _, r := range s {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("+=,.@_-", r)) {
+				return false
+			}
+		}
+		return true
+	}
+	if k == federatedUser {
+		return func(s string) bool { return nameOK(s, 2, 32) }
+	}
+	return func(s string) bool {
+		segs := strings.Split(s, "/")
+		for _, seg := range segs[:len(segs)-1] {
+			if seg == "" || strings.IndexFunc(seg, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+				return false
+			}
+		}
+		return len(s) <= 512 && nameOK(segs[len(segs)-1], 1, 64)
+	}
+}
+
+// fills are what completions puts for a * or a variable: nothing, a
+// character, and a word longer than a run of ? would take.
+var fills = []string{"", "x", "rootguard"}
+
+// completions finds strings w that valid accepts and that make prefix+w
+// match p: for each point of p that the prefix can end at, the rest of p with
+// its wildcards filled in a few ways, shortest first. impossible reports that
+// p cannot match anything that starts with prefix. A rest of p that valid
+// refuses, even a literal one, is not taken as proof: the analysis's idea of
+// valid names may be narrower than IAM's.
+func completions(p pattern, prefix string, fold bool, valid func(string) bool) (ws []string, impossible bool) {
+	n := len(p.toks)
+	states := make([]bool, n+1)
+	states[0] = true
+	closure := func(st []bool) {
+		for i := 0; i < n; i++ {
+			if st[i] && (p.toks[i].kind == '*' || p.toks[i].kind == 'v') {
+				st[i+1] = true
+			}
+		}
+	}
+	closure(states)
+	for _, r := range prefix {
+		next := make([]bool, n+1)
+		for i := 0; i < n; i++ {
+			if !states[i] {
+				continue
+			}
+			switch tk := p.toks[i]; tk.kind {
+			case '*', 'v':
+				next[i] = true
+			case '?':
+				next[i+1] = true
+			default:
+				if tk.r == r || fold && equalFold(tk.r, r) {
+					next[i+1] = true
+				}
+			}
+		}
+		closure(next)
+		states = next
+	}
+	impossible = true
+	seen := make(map[string]bool)
+	for i, on := range states {
+		if !on {
+			continue
+		}
+		impossible = false
+		literal := true
+		for _, tk := range p.toks[i:] {
+			literal = literal && tk.kind == 'l'
+		}
+		for _, fill := range fills {
+			var b strings.Builder
+			for _, tk := range p.toks[i:] {
+				switch tk.kind {
+				case 'l':
+					b.WriteRune(tk.r)
+				case '?':
+					b.WriteByte('x')
+				default:
+					b.WriteString(fill)
+				}
+			}
+			if w := b.String(); !seen[w] && valid(w) {
+				seen[w] = true
+				ws = append(ws, w)
+			}
+			if literal {
+				break
+			}
+		}
+	}
+	slices.SortStableFunc(ws, func(a, b string) int { return len(a) - len(b) })
+	return ws, impossible
 }

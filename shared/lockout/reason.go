@@ -137,13 +137,21 @@ func (o *offence) phrase(s *statement, t target, acts []string, kind byte, se *s
 			" hold for every request by the account's principals"
 	case network:
 		return head + " except from particular network locations (" +
-			keyList(s, t, func(c category) bool { return c == catNetwork }) + ")"
+			keyList(s, t, func(k keySpec) bool { return k.cat == catNetwork }) + ")"
 	case joint:
 		return head + fmt.Sprintf(" under conditions an ordinary request can escape, but together with %s it leaves no ordinary request",
 			statementList(slices.Sorted(slices.Values(o.with))))
 	}
+	undecided := undecidedKeys(s, t)
+	if req := keyList(s, t, func(k keySpec) bool { return k.kind == kindRequest }); req != "" && req == undecided && len(se.notes) == 0 {
+		// Only a request carrying a key the policy-changing actions never
+		// set escapes: most likely a lockout, which the analysis cannot
+		// prove.
+		return head + " in every request that changes the policy, so it likely locks them out: it spares only requests carrying " +
+			req + ", which those requests do not carry"
+	}
 	var why []string
-	if k := undecidedKeys(s, t); k != "" {
+	if k := undecided; k != "" {
 		why = append(why, "conditions on "+k)
 	}
 	why = append(why, se.notes...)
@@ -153,12 +161,12 @@ func (o *offence) phrase(s *statement, t target, acts []string, kind byte, se *s
 	return head + " unless what the analysis cannot decide spares them (" + strings.Join(why, "; ") + ")"
 }
 
-// keyList names, as written, the condition keys of s whose category passes keep.
-func keyList(s *statement, t target, keep func(category) bool) string {
+// keyList names, as written, the condition keys of s whose spec passes keep.
+func keyList(s *statement, t target, keep func(keySpec) bool) string {
 	var out []string
 	seen := make(map[string]bool)
 	for _, c := range s.conditions {
-		if keep != nil && !keep(spec(c.keyLower, t).cat) {
+		if keep != nil && !keep(spec(c.keyLower, t)) {
 			continue
 		}
 		if !seen[c.keyLower] {
@@ -180,7 +188,7 @@ func undecidedKeys(s *statement, t target) string {
 		sp := spec(c.keyLower, t)
 		undecided := sp.kind == kindRequest || sp.kind == kindEnum ||
 			sp.kind == kindFixed && sp.fixed.state == indeterminate ||
-			sp.dim == principalDim && principalValue(c.keyLower, probe, t).state == indeterminate
+			sp.dim == principalDim && principalValue(c.keyLower, probe, t).state >= indeterminate
 		if undecided && !seen[c.keyLower] {
 			seen[c.keyLower] = true
 			out = append(out, c.key)

@@ -603,3 +603,14 @@ func TestParseQueueURL(t *testing.T) {
 		t.Errorf("ARN %q", q.ARN())
 	}
 }
+
+func TestPartition(t *testing.T) {
+	for region, want := range map[string]string{
+		"us-east-1": "aws", "eu-central-1": "aws", "cn-north-1": "aws-cn", "cn-northwest-1": "aws-cn",
+		"us-gov-west-1": "aws-us-gov", "us-gov-east-1": "aws-us-gov", "": "aws",
+	} {
+		if got := Partition(region); got != want {
+			t.Errorf("Partition(%q) = %s, want %s", region, got, want)
+		}
+	}
+}

@@ -18,10 +18,11 @@ type Queue struct {
 
 // ARN is the queue's ARN, in the partition of its region.
 func (q Queue) ARN() string {
-	return "arn:" + partition(q.Region) + ":sqs:" + q.Region + ":" + q.AccountID + ":" + q.Name
+	return "arn:" + Partition(q.Region) + ":sqs:" + q.Region + ":" + q.AccountID + ":" + q.Name
 }
 
-func partition(region string) string {
+// Partition is the AWS partition of a region: aws-cn, aws-us-gov or aws.
+func Partition(region string) string {
 	switch {
 	case strings.HasPrefix(region, "cn-"):
 		return "aws-cn"
@@ -214,7 +215,7 @@ func (r Record) createdQueue(req object) (Queue, error) {
 		return Queue{}, missing("detail.awsRegion")
 	}
 	host := "sqs." + q.Region + ".amazonaws.com"
-	if partition(q.Region) == "aws-cn" {
+	if Partition(q.Region) == "aws-cn" {
 		host += ".cn"
 	}
 	q.URL = "https://" + host + "/" + q.AccountID + "/" + name

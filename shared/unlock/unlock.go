@@ -16,6 +16,10 @@
 // none would remain. Report mode reads but changes nothing. What it found
 // and did travels in the finding.
 //
+// A policy the analysis cannot read, or a target it refuses, is a high
+// finding with nothing opened or changed, not a function error: a retry
+// would meet the same document.
+//
 // A refused root session or a root session denied by an SCP, RCP or VPC
 // endpoint policy is a critical finding, not a function error: a retry would
 // meet the same refusal. Errors a retry may cure (throttling beyond the SDK's
@@ -79,9 +83,14 @@ func (t Target) Noun() string {
 	return "bucket"
 }
 
-// input is what the lockout analysis needs to know about t.
+// input is what the lockout analysis needs to know about t: its partition
+// is its ARN's, so that a bucket in aws-cn or aws-us-gov is judged with that
+// partition's principals.
 func (t Target) input(orgID string) lockout.Input {
 	in := lockout.Input{Service: t.Service, Resource: t.Name, AccountID: t.AccountID, OrgID: orgID}
+	if arn, ok := strings.CutPrefix(t.ARN, "arn:"); ok {
+		in.Partition, _, _ = strings.Cut(arn, ":")
+	}
 	if t.Service == lockout.SQS {
 		in.Resource = t.ARN
 	}
@@ -228,13 +237,12 @@ type job struct {
 func (j *job) run(ctx context.Context, policy json.RawMessage) (*notify.Finding, error) {
 	s := j.h.settings
 	res, err := lockout.Analyze(policy, j.target.input(s.OrganizationID))
-	switch {
-	case errors.Is(err, lockout.ErrInvalidInput):
-		return nil, fmt.Errorf("analyse the policy of %s %s: %w", j.target.Noun(), j.target.Name, err)
-	case err != nil:
-		// AWS accepted the document, so the analysis cannot tell whether
-		// it locks anyone out: a person must look.
-		j.log.WarnContext(ctx, "policy could not be analysed", "err", err)
+	if err != nil {
+		// AWS accepted the document for this resource, so the analysis
+		// cannot tell whether it locks anyone out: a person must look. An
+		// invalid target (an odd bucket name, say) is no different: a
+		// retry would meet it again.
+		j.log.WarnContext(ctx, "policy could not be analysed", "err", err, "invalid_input", errors.Is(err, lockout.ErrInvalidInput))
 		return j.unanalysable(ctx, policy, err, "event"), nil
 	}
 	j.event = res

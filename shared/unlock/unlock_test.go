@@ -98,7 +98,7 @@ func bucketChange(rec trail.Record) (Change, error) {
 		return Change{}, err
 	}
 	return Change{
-		Target: Target{Service: lockout.S3, Name: c.Bucket, ARN: "arn:aws:s3:::" + c.Bucket, AccountID: rec.AccountID(), Region: rec.Region()},
+		Target: Target{Service: lockout.S3, Name: c.Bucket, ARN: "arn:" + trail.Partition(rec.Region()) + ":s3:::" + c.Bucket, AccountID: rec.AccountID(), Region: rec.Region()},
 		Policy: c.Policy,
 	}, nil
 }
@@ -219,6 +219,22 @@ func withPolicy(t *testing.T, event []byte, policy string) []byte {
 	return b
 }
 
+// inGovCloud is event as recorded in us-gov-west-1.
+func inGovCloud(t *testing.T, event []byte) []byte {
+	t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(event, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["detail"].(map[string]any)["awsRegion"] = "us-gov-west-1"
+	ev["region"] = "us-gov-west-1"
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func apiError(code string) error {
 	return &smithy.GenericAPIError{Code: code, Message: code + " (test)"}
 }
@@ -237,6 +253,11 @@ const lockoutAndVpce = `{"Version":"2012-10-17","Statement":[` +
 	`{"Sid":"TLS","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::dev-data","arn:aws:s3:::dev-data/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
 
 // orgPerimeter denies everyone outside the organization o-exampleorgid.
+// govPerimeter denies everyone outside account dev in aws-us-gov: its own
+// perimeter there, and a lockout of a bucket in aws.
+const govPerimeter = `{"Version":"2012-10-17","Statement":[{"Sid":"OwnAccountOnly","Effect":"Deny","Principal":"*","Action":"s3:*",` +
+	`"Resource":"*","Condition":{"StringNotLike":{"aws:PrincipalArn":"arn:aws-us-gov:iam::444455556666:*"}}}]}`
+
 const orgPerimeter = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyOutsideOrganization","Effect":"Deny","Principal":"*","Action":"s3:*",` +
 	`"Resource":["arn:aws:s3:::dev-data","arn:aws:s3:::dev-data/*"],"Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-exampleorgid"},` +
 	`"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}}]}`
@@ -469,6 +490,9 @@ func TestHandle(t *testing.T) {
 			vars: map[string]string{settings.EnvOrganizationID: "o-exampleorgid"}, wantNil: true},
 		{name: "organization perimeter: conditional without it", event: withPolicy(t, denyAll, orgPerimeter),
 			kind: KindReported, severity: notify.SeverityMedium},
+		{name: "aws-us-gov: a perimeter of the own account is no lockout", event: inGovCloud(t, withPolicy(t, denyAll, govPerimeter)), wantNil: true},
+		{name: "aws: a perimeter of another partition's account locks out", event: withPolicy(t, denyAll, govPerimeter),
+			kind: KindUnlocked, severity: notify.SeverityMedium, wantOpened: true, wantDeletes: 1},
 		{name: "bad event", event: []byte(`{"detail":`), wantErr: "parse event"},
 		{name: "mistyped bucket name", event: []byte(strings.Replace(string(denyAll), `"bucketName": "dev-data"`, `"bucketName": 7`, 1)),
 			wantErr: "parse PutBucketPolicy"},
@@ -661,17 +685,40 @@ func TestDeliveryFailureIsAnError(t *testing.T) {
 	}
 }
 
+// TestInvalidTarget: a target the analysis refuses is reported, not retried
+// for ever, and nothing is opened or changed.
 func TestInvalidTarget(t *testing.T) {
-	w := &world{}
-	h := w.handler(t, nil)
-	h.service = fakeService{change: func(rec trail.Record) (Change, error) {
-		c, err := bucketChange(rec)
-		c.Target.AccountID = "4444"
-		return c, err
-	}}
-	_, err := h.Handle(context.Background(), readEvent(t, "deny-all"))
-	if !errors.Is(err, lockout.ErrInvalidInput) || len(w.opened) != 0 {
-		t.Fatalf("err = %v, opened %v; want an invalid-input error and no session", err, w.opened)
+	for name, spoil := range map[string]func(*Target){
+		"short account":     func(t *Target) { t.AccountID = "4444" },
+		"odd bucket name":   func(t *Target) { t.Name = "dev-data:x" },
+		"unknown partition": func(t *Target) { t.ARN = "arn:gov:s3:::" + t.Name },
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := &world{live: policyOf(t, readEvent(t, "deny-all"))}
+			h := w.handler(t, nil)
+			h.service = fakeService{change: func(rec trail.Record) (Change, error) {
+				c, err := bucketChange(rec)
+				spoil(&c.Target)
+				return c, err
+			}}
+			f, err := h.Handle(context.Background(), readEvent(t, "deny-all"))
+			if err != nil {
+				t.Fatalf("err = %v, want a finding", err)
+			}
+			if len(w.opened) != 0 || len(w.puts) != 0 || w.deletes != 0 {
+				t.Errorf("opened %v, %d puts, %d deletes; want nothing", w.opened, len(w.puts), w.deletes)
+			}
+			if f == nil || f.Kind != KindFailed || f.Severity != notify.SeverityHigh || !strings.Contains(f.Summary, "could not be analysed; not changed") {
+				t.Fatalf("finding %+v, want a high unanalysable finding", f)
+			}
+			if len(w.sent) != 1 || len(f.Actions) != 0 {
+				t.Errorf("delivered %d findings, actions %q; want one, none", len(w.sent), f.Actions)
+			}
+			detail(t, *f, "changed", "no")
+			if v, _ := f.Details.Value("error"); !strings.Contains(v.(string), lockout.ErrInvalidInput.Error()) {
+				t.Errorf("error fact %v", v)
+			}
+		})
 	}
 }
 
@@ -705,8 +752,16 @@ func TestTargetInput(t *testing.T) {
 	if in := b.input("o-exampleorgid"); in.Resource != "dev-data" || in.OrgID != "o-exampleorgid" || in.Service != lockout.S3 {
 		t.Errorf("bucket input %+v", in)
 	}
-	if in := q.input(""); in.Resource != q.ARN || in.Service != lockout.SQS || in.AccountID != dev {
+	if in := q.input(""); in.Resource != q.ARN || in.Service != lockout.SQS || in.AccountID != dev || in.Partition != "aws" {
 		t.Errorf("queue input %+v", in)
+	}
+	gov := Target{Service: lockout.S3, Name: "dev-data", ARN: "arn:aws-us-gov:s3:::dev-data", AccountID: dev}
+	if in := gov.input(""); in.Partition != "aws-us-gov" || in.Resource != "dev-data" {
+		t.Errorf("bucket input in aws-us-gov %+v", in)
+	}
+	cnQueue := Target{Service: lockout.SQS, Name: "dev-jobs", ARN: "arn:aws-cn:sqs:cn-north-1:444455556666:dev-jobs", AccountID: dev}
+	if in := cnQueue.input(""); in.Partition != "aws-cn" || in.Resource != cnQueue.ARN {
+		t.Errorf("queue input in aws-cn %+v", in)
 	}
 	if b.Noun() != "bucket" || q.Noun() != "queue" {
 		t.Errorf("nouns %s %s", b.Noun(), q.Noun())
