@@ -4,21 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 
 	"github.com/rootguard/rootguard/shared/notify"
 	"github.com/rootguard/rootguard/shared/rootsession"
-	"github.com/rootguard/rootguard/shared/settings"
 	"github.com/rootguard/rootguard/shared/trail"
 	"github.com/rootguard/rootguard/shared/unlock"
+	"github.com/rootguard/rootguard/shared/unlock/unlocktest"
 )
 
 // The unit tests run the sample events through the shared unlock flow with
@@ -26,15 +23,11 @@ import (
 // the flow's every branch.
 
 // dev is the account of every sample event.
-const dev = "444455556666"
+const dev = unlocktest.Dev
 
 func readEvent(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", "bucket-policy-unlocker", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return unlocktest.ReadEvent(t, "bucket-policy-unlocker", name)
 }
 
 type fakeS3 struct {
@@ -55,25 +48,6 @@ func (f fakeS3) DeleteBucketPolicy(ctx context.Context, in *s3.DeleteBucketPolic
 	return f.delete(ctx, in, optFns...)
 }
 
-type fakeOpener struct {
-	open func(ctx context.Context, accountID string, task rootsession.Task) (aws.Config, error)
-}
-
-func (f fakeOpener) Open(ctx context.Context, accountID string, task rootsession.Task) (aws.Config, error) {
-	return f.open(ctx, accountID, task)
-}
-
-type fakeDeliverer struct{ sent *[]notify.Finding }
-
-func (f fakeDeliverer) Deliver(_ context.Context, fi notify.Finding) error {
-	*f.sent = append(*f.sent, fi)
-	return nil
-}
-
-type fakeNamer struct{}
-
-func (fakeNamer) Name(context.Context, string) string { return "workload-dev" }
-
 // s3World is the buckets of dev as a root session sees them.
 type s3World struct {
 	policies map[string]string // bucket -> policy; "" or absent: none
@@ -85,8 +59,6 @@ type s3World struct {
 	regions []string // the region of each root session's client
 	sent    []notify.Finding
 }
-
-func apiError(code string) error { return &smithy.GenericAPIError{Code: code, Message: "test"} }
 
 func (w *s3World) client(t *testing.T) fakeS3 {
 	check := func(op string, bucket, owner *string) string {
@@ -105,9 +77,9 @@ func (w *s3World) client(t *testing.T) fakeS3 {
 			case w.getErr != nil:
 				return nil, w.getErr
 			case !w.exists[b]:
-				return nil, apiError("NoSuchBucket")
+				return nil, unlocktest.APIError("NoSuchBucket")
 			case w.policies[b] == "":
-				return nil, apiError("NoSuchBucketPolicy")
+				return nil, unlocktest.APIError("NoSuchBucketPolicy")
 			}
 			return &s3.GetBucketPolicyOutput{Policy: aws.String(w.policies[b])}, nil
 		},
@@ -125,7 +97,7 @@ func (w *s3World) client(t *testing.T) fakeS3 {
 				return nil, w.writeErr
 			}
 			if w.policies[b] == "" {
-				return nil, apiError("NoSuchBucketPolicy")
+				return nil, unlocktest.APIError("NoSuchBucketPolicy")
 			}
 			delete(w.policies, b)
 			return &s3.DeleteBucketPolicyOutput{}, nil
@@ -159,25 +131,14 @@ func (w *s3World) set(t *testing.T, event []byte) {
 
 func (w *s3World) handler(t *testing.T) *unlock.Handler {
 	t.Helper()
-	s, err := settings.Load(func(k string) string {
-		return map[string]string{settings.EnvManagementAccountID: "111122223333"}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := unlock.NewHandler(s, unlock.Parts{
+	h, err := unlock.NewHandler(unlocktest.Settings(t, nil), unlock.Parts{
 		Service: buckets{client: func(session aws.Config) bucketPolicyAPI {
 			w.regions = append(w.regions, session.Region)
 			return w.client(t)
 		}},
-		Sessions: fakeOpener{open: func(_ context.Context, account string, task rootsession.Task) (aws.Config, error) {
-			if account != dev || task != rootsession.UnlockS3BucketPolicy {
-				t.Errorf("opened a root session in %s for %s", account, task)
-			}
-			return aws.Config{Region: "eu-central-1"}, nil
-		}},
-		Notifier: fakeDeliverer{sent: &w.sent},
-		Accounts: fakeNamer{},
+		Sessions: unlocktest.SessionsFor(t, dev, rootsession.UnlockS3BucketPolicy),
+		Notifier: unlocktest.Collect(&w.sent),
+		Accounts: unlocktest.Names(),
 		Logger:   slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -267,14 +228,14 @@ func TestLiveBucket(t *testing.T) {
 			kind: unlock.KindUnlocked, severity: notify.SeverityInfo, summaryHas: "has no policy any more"},
 		{name: "bucket deleted", event: denyAll, setup: func(w *s3World) { delete(w.exists, "dev-data") },
 			kind: unlock.KindUnlocked, severity: notify.SeverityLow, summaryHas: "no longer exists"},
-		{name: "bucket deleted before the put", event: mixed, setup: func(w *s3World) { w.writeErr = apiError("NoSuchBucket") },
+		{name: "bucket deleted before the put", event: mixed, setup: func(w *s3World) { w.writeErr = unlocktest.APIError("NoSuchBucket") },
 			kind: unlock.KindUnlocked, severity: notify.SeverityLow, summaryHas: "no longer exists"},
 		{name: "policy deleted before the delete", event: denyAll,
-			setup: func(w *s3World) { w.writeErr = apiError("NoSuchBucketPolicy") },
+			setup: func(w *s3World) { w.writeErr = unlocktest.APIError("NoSuchBucketPolicy") },
 			kind:  unlock.KindUnlocked, severity: notify.SeverityMedium, summaryHas: "deleted its policy"},
-		{name: "denied by an SCP", event: denyAll, setup: func(w *s3World) { w.getErr = apiError("AccessDenied") },
+		{name: "denied by an SCP", event: denyAll, setup: func(w *s3World) { w.getErr = unlocktest.APIError("AccessDenied") },
 			kind: unlock.KindFailed, severity: notify.SeverityCritical, summaryHas: "could not read the policy"},
-		{name: "throttled beyond retries", event: denyAll, setup: func(w *s3World) { w.getErr = apiError("SlowDown") },
+		{name: "throttled beyond retries", event: denyAll, setup: func(w *s3World) { w.getErr = unlocktest.APIError("SlowDown") },
 			wantErr: "get bucket policy dev-data: api error SlowDown"},
 	}
 	for _, tt := range tests {

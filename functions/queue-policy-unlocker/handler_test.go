@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,13 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/rootguard/rootguard/shared/notify"
 	"github.com/rootguard/rootguard/shared/rootsession"
-	"github.com/rootguard/rootguard/shared/settings"
 	"github.com/rootguard/rootguard/shared/trail"
 	"github.com/rootguard/rootguard/shared/unlock"
+	"github.com/rootguard/rootguard/shared/unlock/unlocktest"
 )
 
 // The unit tests run the sample events through the shared unlock flow with
@@ -27,15 +24,11 @@ import (
 // cover the flow's every branch.
 
 // dev is the account of every sample event.
-const dev = "444455556666"
+const dev = unlocktest.Dev
 
 func readEvent(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", "queue-policy-unlocker", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return unlocktest.ReadEvent(t, "queue-policy-unlocker", name)
 }
 
 type fakeSQS struct {
@@ -51,25 +44,6 @@ func (f fakeSQS) SetQueueAttributes(ctx context.Context, in *sqs.SetQueueAttribu
 	return f.set(ctx, in, optFns...)
 }
 
-type fakeOpener struct {
-	open func(ctx context.Context, accountID string, task rootsession.Task) (aws.Config, error)
-}
-
-func (f fakeOpener) Open(ctx context.Context, accountID string, task rootsession.Task) (aws.Config, error) {
-	return f.open(ctx, accountID, task)
-}
-
-type fakeDeliverer struct{ sent *[]notify.Finding }
-
-func (f fakeDeliverer) Deliver(_ context.Context, fi notify.Finding) error {
-	*f.sent = append(*f.sent, fi)
-	return nil
-}
-
-type fakeNamer struct{}
-
-func (fakeNamer) Name(context.Context, string) string { return "workload-dev" }
-
 const urlPrefix = "https://sqs.us-east-1.amazonaws.com/444455556666/"
 
 // sqsWorld is the queues of dev as a root session sees them, by URL.
@@ -84,8 +58,6 @@ type sqsWorld struct {
 	sent    []notify.Finding
 }
 
-func apiError(code string) error { return &smithy.GenericAPIError{Code: code, Message: "test"} }
-
 func (w *sqsWorld) client(t *testing.T) fakeSQS {
 	return fakeSQS{
 		get: func(_ context.Context, in *sqs.GetQueueAttributesInput, _ ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
@@ -98,7 +70,7 @@ func (w *sqsWorld) client(t *testing.T) fakeSQS {
 			case w.getErr != nil:
 				return nil, w.getErr
 			case !w.exists[u]:
-				return nil, apiError("QueueDoesNotExist")
+				return nil, unlocktest.APIError("QueueDoesNotExist")
 			}
 			attrs := map[string]string{}
 			if p, ok := w.policies[u]; ok {
@@ -148,25 +120,14 @@ func (w *sqsWorld) set(t *testing.T, event []byte) {
 
 func (w *sqsWorld) handler(t *testing.T) *unlock.Handler {
 	t.Helper()
-	s, err := settings.Load(func(k string) string {
-		return map[string]string{settings.EnvManagementAccountID: "111122223333"}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := unlock.NewHandler(s, unlock.Parts{
+	h, err := unlock.NewHandler(unlocktest.Settings(t, nil), unlock.Parts{
 		Service: queues{client: func(session aws.Config) queuePolicyAPI {
 			w.regions = append(w.regions, session.Region)
 			return w.client(t)
 		}},
-		Sessions: fakeOpener{open: func(_ context.Context, account string, task rootsession.Task) (aws.Config, error) {
-			if account != dev || task != rootsession.UnlockSQSQueuePolicy {
-				t.Errorf("opened a root session in %s for %s", account, task)
-			}
-			return aws.Config{Region: "eu-central-1"}, nil
-		}},
-		Notifier: fakeDeliverer{sent: &w.sent},
-		Accounts: fakeNamer{},
+		Sessions: unlocktest.SessionsFor(t, dev, rootsession.UnlockSQSQueuePolicy),
+		Notifier: unlocktest.Collect(&w.sent),
+		Accounts: unlocktest.Names(),
 		Logger:   slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -255,11 +216,11 @@ func TestLiveQueue(t *testing.T) {
 			kind: unlock.KindUnlocked, severity: notify.SeverityInfo, summaryHas: "has no policy any more"},
 		{name: "queue deleted", setup: func(w *sqsWorld) { delete(w.exists, urlPrefix+"dev-jobs") },
 			kind: unlock.KindUnlocked, severity: notify.SeverityLow, summaryHas: "no longer exists"},
-		{name: "queue deleted (query protocol code)", setup: func(w *sqsWorld) { w.writeErr = apiError("AWS.SimpleQueueService.NonExistentQueue") },
+		{name: "queue deleted (query protocol code)", setup: func(w *sqsWorld) { w.writeErr = unlocktest.APIError("AWS.SimpleQueueService.NonExistentQueue") },
 			kind: unlock.KindUnlocked, severity: notify.SeverityLow, summaryHas: "no longer exists"},
-		{name: "denied by an SCP", setup: func(w *sqsWorld) { w.writeErr = apiError("AccessDenied") },
+		{name: "denied by an SCP", setup: func(w *sqsWorld) { w.writeErr = unlocktest.APIError("AccessDenied") },
 			kind: unlock.KindFailed, severity: notify.SeverityCritical, summaryHas: "could not write the policy"},
-		{name: "throttled beyond retries", setup: func(w *sqsWorld) { w.getErr = apiError("RequestThrottled") },
+		{name: "throttled beyond retries", setup: func(w *sqsWorld) { w.getErr = unlocktest.APIError("RequestThrottled") },
 			wantErr: "get queue attributes of dev-jobs: api error RequestThrottled"},
 	}
 	for _, tt := range tests {

@@ -6,20 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/smithy-go"
 
 	"github.com/rootguard/rootguard/shared/lockout"
 	"github.com/rootguard/rootguard/shared/notify"
 	"github.com/rootguard/rootguard/shared/rootsession"
 	"github.com/rootguard/rootguard/shared/settings"
 	"github.com/rootguard/rootguard/shared/trail"
+	"github.com/rootguard/rootguard/shared/unlock/unlocktest"
 )
 
 // The flow is tested with the bucket sample events and a fake bucket
@@ -27,8 +25,8 @@ import (
 // and SQS sides with the real services and fake clients.
 
 const (
-	dev        = "444455556666"
-	management = "111122223333"
+	dev        = unlocktest.Dev
+	management = unlocktest.Management
 )
 
 type fakeService struct {
@@ -51,28 +49,6 @@ type fakePolicies struct {
 func (f fakePolicies) Get(ctx context.Context) (json.RawMessage, error) { return f.get(ctx) }
 func (f fakePolicies) Put(ctx context.Context, p json.RawMessage) error { return f.put(ctx, p) }
 func (f fakePolicies) Delete(ctx context.Context) error                 { return f.delete(ctx) }
-
-type fakeOpener struct {
-	open func(ctx context.Context, accountID string, task rootsession.Task) (aws.Config, error)
-}
-
-func (f fakeOpener) Open(ctx context.Context, accountID string, task rootsession.Task) (aws.Config, error) {
-	return f.open(ctx, accountID, task)
-}
-
-type fakeDeliverer struct {
-	deliver func(ctx context.Context, f notify.Finding) error
-}
-
-func (f fakeDeliverer) Deliver(ctx context.Context, fi notify.Finding) error {
-	return f.deliver(ctx, fi)
-}
-
-type fakeNamer struct{}
-
-func (fakeNamer) Name(_ context.Context, id string) string {
-	return map[string]string{dev: "workload-dev", management: "management"}[id]
-}
 
 // world is one bucket's live state as a root session sees it, and what the
 // handler did to it.
@@ -105,15 +81,7 @@ func bucketChange(rec trail.Record) (Change, error) {
 
 func (w *world) handler(t *testing.T, vars map[string]string) *Handler {
 	t.Helper()
-	env := map[string]string{settings.EnvManagementAccountID: management}
-	for k, v := range vars {
-		env[k] = v
-	}
-	s, err := settings.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := NewHandler(s, Parts{
+	h, err := NewHandler(unlocktest.Settings(t, vars), Parts{
 		Service: fakeService{
 			change: bucketChange,
 			policies: func(session aws.Config, _ Target) Policies {
@@ -139,19 +107,16 @@ func (w *world) handler(t *testing.T, vars map[string]string) *Handler {
 				}
 			},
 		},
-		Sessions: fakeOpener{open: func(_ context.Context, account string, task rootsession.Task) (aws.Config, error) {
+		Sessions: unlocktest.Opener{OpenFunc: func(_ context.Context, account string, task rootsession.Task) (aws.Config, error) {
 			w.opened = append(w.opened, account+"/"+task.String())
 			if w.openErr != nil {
 				return aws.Config{}, w.openErr
 			}
 			// The opener's base configuration is the function's home region.
-			return aws.Config{Region: "eu-central-1"}, nil
+			return aws.Config{Region: unlocktest.HomeRegion}, nil
 		}},
-		Notifier: fakeDeliverer{deliver: func(_ context.Context, f notify.Finding) error {
-			w.sent = append(w.sent, f)
-			return nil
-		}},
-		Accounts: fakeNamer{},
+		Notifier: unlocktest.Collect(&w.sent),
+		Accounts: unlocktest.Names(),
 		Logger:   slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -162,11 +127,7 @@ func (w *world) handler(t *testing.T, vars map[string]string) *Handler {
 
 func readEvent(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", "bucket-policy-unlocker", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return unlocktest.ReadEvent(t, "bucket-policy-unlocker", name)
 }
 
 // policyOf is the policy an event sets.
@@ -233,10 +194,6 @@ func inGovCloud(t *testing.T, event []byte) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func apiError(code string) error {
-	return &smithy.GenericAPIError{Code: code, Message: code + " (test)"}
 }
 
 const vpceOnlyDevData = `{"Version":"2012-10-17","Statement":[{"Sid":"VpceOnly","Effect":"Deny","Principal":"*","Action":"s3:*",` +
@@ -423,13 +380,13 @@ func TestHandle(t *testing.T) {
 			event: withPolicy(t, denyAll, `{"Statement":[{"Effect":"Maybe","Principal":"*","Action":"s3:*","Resource":"*"}]}`),
 			kind:  KindFailed, severity: notify.SeverityHigh, summaryHas: []string{"The event policy"}},
 		{name: "bucket gone when read", event: denyAll,
-			setup: func(w *world) { w.getErr = fmt.Errorf("get: %w: %w", ErrGone, apiError("NoSuchBucket")) },
+			setup: func(w *world) { w.getErr = fmt.Errorf("get: %w: %w", ErrGone, unlocktest.APIError("NoSuchBucket")) },
 			kind:  KindUnlocked, severity: notify.SeverityLow, wantOpened: true, summaryHas: []string{"no longer exists"}},
 		{name: "bucket gone when written", event: mixed,
 			setup: func(w *world) { w.writeErr = fmt.Errorf("put: %w", ErrGone) },
 			kind:  KindUnlocked, severity: notify.SeverityLow, wantOpened: true, summaryHas: []string{"no longer exists"}},
 		{name: "read denied (SCP)", event: denyAll,
-			setup: func(w *world) { w.getErr = apiError("AccessDenied") },
+			setup: func(w *world) { w.getErr = unlocktest.APIError("AccessDenied") },
 			kind:  KindFailed, severity: notify.SeverityCritical, wantOpened: true,
 			summaryHas: []string{"Could not unlock bucket dev-data", "could not read the policy"},
 			check: func(t *testing.T, w *world, f notify.Finding) {
@@ -439,20 +396,20 @@ func TestHandle(t *testing.T) {
 				}
 			}},
 		{name: "delete denied (SCP)", event: denyAll,
-			setup: func(w *world) { w.writeErr = apiError("AccessDeniedException") },
+			setup: func(w *world) { w.writeErr = unlocktest.APIError("AccessDeniedException") },
 			kind:  KindFailed, severity: notify.SeverityCritical, wantOpened: true, summaryHas: []string{"could not write the policy"}},
 		{name: "repaired policy rejected", event: mixed,
-			setup: func(w *world) { w.writeErr = apiError("MalformedPolicy") },
+			setup: func(w *world) { w.writeErr = unlocktest.APIError("MalformedPolicy") },
 			kind:  KindFailed, severity: notify.SeverityCritical, wantOpened: true, summaryHas: []string{"S3 rejected the repaired policy"}},
 		{name: "throttled beyond retries: error for Lambda to retry", event: denyAll,
-			setup:   func(w *world) { w.getErr = apiError("SlowDown") },
+			setup:   func(w *world) { w.getErr = unlocktest.APIError("SlowDown") },
 			wantErr: "read the policy of bucket dev-data in 444455556666: api error SlowDown", wantOpened: true},
 		{name: "write failing with a service error: error", event: mixed,
-			setup:   func(w *world) { w.writeErr = apiError("InternalError") },
+			setup:   func(w *world) { w.writeErr = unlocktest.APIError("InternalError") },
 			wantErr: "write the policy of bucket dev-shared in 444455556666: api error InternalError", wantOpened: true},
 		{name: "root sessions off", event: denyAll,
 			setup: func(w *world) {
-				w.openErr = fmt.Errorf("assume root: %w: %w", rootsession.ErrFeatureDisabled, apiError("AccessDenied"))
+				w.openErr = fmt.Errorf("assume root: %w: %w", rootsession.ErrFeatureDisabled, unlocktest.APIError("AccessDenied"))
 			},
 			kind: KindFailed, severity: notify.SeverityCritical, wantOpened: true,
 			summaryHas: []string{"the root session was refused: centralized root access is off"},
@@ -473,7 +430,7 @@ func TestHandle(t *testing.T) {
 			kind:  KindFailed, severity: notify.SeverityCritical, wantOpened: true,
 			summaryHas: []string{"the root session was refused"}},
 		{name: "AssumeRoot throttled beyond retries: error", event: denyAll,
-			setup:   func(w *world) { w.openErr = apiError("Throttling") },
+			setup:   func(w *world) { w.openErr = unlocktest.APIError("Throttling") },
 			wantErr: "open a root session in 444455556666", wantOpened: true},
 		{name: "conditional policy written by a root session: ignored", event: rootSessionEvent(t, readEvent(t, "conditional-vpce")), wantNil: true},
 		{name: "rootguard's own re-put (a root session): not a lockout", wantNil: true,
@@ -679,7 +636,7 @@ func TestRemovedPolicy(t *testing.T) {
 func TestDeliveryFailureIsAnError(t *testing.T) {
 	w := &world{live: policyOf(t, readEvent(t, "deny-all"))}
 	h := w.handler(t, nil)
-	h.notifier = fakeDeliverer{deliver: func(context.Context, notify.Finding) error { return errors.New("sns: 500") }}
+	h.notifier = unlocktest.Deliverer{DeliverFunc: func(context.Context, notify.Finding) error { return errors.New("sns: 500") }}
 	if _, err := h.Handle(context.Background(), readEvent(t, "deny-all")); err == nil || !strings.Contains(err.Error(), "sns: 500") {
 		t.Fatalf("err = %v, want the delivery error", err)
 	}
@@ -723,11 +680,8 @@ func TestInvalidTarget(t *testing.T) {
 }
 
 func TestNewHandler(t *testing.T) {
-	s, err := settings.Load(func(k string) string { return map[string]string{settings.EnvManagementAccountID: management}[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	full := Parts{Service: fakeService{}, Sessions: fakeOpener{}, Notifier: fakeDeliverer{}, Accounts: fakeNamer{}}
+	s := unlocktest.Settings(t, nil)
+	full := Parts{Service: fakeService{}, Sessions: unlocktest.Opener{}, Notifier: unlocktest.Deliverer{}, Accounts: unlocktest.Namer{}}
 	if _, err := NewHandler(s, full); err != nil {
 		t.Errorf("complete parts: %v", err)
 	}
