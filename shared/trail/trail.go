@@ -202,6 +202,14 @@ func Parse(ev events.CloudWatchEvent) (Record, error) {
 	if r.EventTime, err = d.timestamp("eventTime"); err != nil {
 		return Record{}, err
 	}
+	// Findings are keyed on the event and dated by it: one of the record's
+	// and the envelope's id and time must be there.
+	if r.SourceID() == "" {
+		return Record{}, missing("detail.eventID")
+	}
+	if r.SourceTime().IsZero() {
+		return Record{}, fieldErr("detail.eventTime", "missing or not a time, and the event has no time either")
+	}
 	if r.UserIdentity, err = parseUserIdentity(d); err != nil {
 		return Record{}, err
 	}

@@ -350,3 +350,25 @@ func TestSourceIDAndTime(t *testing.T) {
 		})
 	}
 }
+
+func TestParseNeedsAnIDAndATime(t *testing.T) {
+	tests := []struct{ name, event, want string }{
+		{"no id anywhere", `{"time":"2026-06-02T15:02:33Z","detail":{"eventSource":"sts.amazonaws.com","eventName":"AssumeRoot","eventTime":"2026-06-02T15:02:33Z"}}`, "detail.eventID: missing"},
+		{"no time anywhere", `{"id":"e-1","detail":{"eventSource":"sts.amazonaws.com","eventName":"AssumeRoot","eventID":"c-1"}}`, "detail.eventTime"},
+		{"envelope id and time suffice", `{"id":"e-1","time":"2026-06-02T15:02:33Z","detail":{"eventSource":"sts.amazonaws.com","eventName":"AssumeRoot"}}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseJSON([]byte(tt.event))
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("err = %v, want none", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
+}
