@@ -133,8 +133,11 @@ func (d *demoRun) invoke(ctx context.Context, name, event string) (json.RawMessa
 	if res.Error != nil {
 		return nil, fmt.Errorf("%s returned %w", name, res.Error)
 	}
-	fmt.Fprintf(d.out, "     done in %s (init %s, max memory %d MB)\n",
-		res.Duration.Round(time.Millisecond), res.InitDuration.Round(time.Millisecond), res.MaxMemoryMB)
+	start := "warm"
+	if res.InitDuration > 0 {
+		start = "cold start " + res.InitDuration.Round(time.Millisecond).String()
+	}
+	fmt.Fprintf(d.out, "     done in %s (%s, max memory %d MB)\n", res.Duration.Round(time.Millisecond), start, res.MaxMemoryMB)
 	return res.Payload, nil
 }
 

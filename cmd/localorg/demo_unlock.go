@@ -93,6 +93,46 @@ func demoUnlock(ctx context.Context, d *demoRun) error {
 			return fmt.Errorf("%s %s is still locked", u.kind, u.name)
 		}
 	}
+	return demoSurgicalRepair(ctx, d, s3c, account)
+}
+
+// demoSurgicalRepair shows a lockout mixed with legitimate statements: only
+// the offending statement goes, the rest of the policy stays as it was.
+func demoSurgicalRepair(ctx context.Context, d *demoRun, s3c *s3.Client, account string) error {
+	const bucket, event = "dev-shared", "lockout-mixed-with-legitimate"
+	policy, err := d.eventPolicy("bucket-policy-unlocker", event)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "\n  a developer of %s creates bucket %s with a policy that grants, requires TLS, and freezes the policy\n", account, bucket)
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucket, err)
+	}
+	if _, err := s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(string(policy))}); err != nil {
+		return fmt.Errorf("lock bucket %s: %w", bucket, err)
+	}
+	fmt.Fprintf(d.out, "  bucket %s policy before: %s\n", bucket, compact(policy))
+	st, err := d.bed.Org.State(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := d.invoke(ctx, "bucket-policy-unlocker", event)
+	if err != nil {
+		return err
+	}
+	d.finding(out)
+	if _, _, err := d.deliveries(ctx, len(st.SNS), len(st.Slack)); err != nil {
+		return err
+	}
+	if st, err = d.bed.Org.State(ctx); err != nil {
+		return err
+	}
+	after := st.Accounts[account].Buckets[bucket].Policy
+	fmt.Fprintf(d.out, "  bucket %s policy after:  %s\n", bucket, policySummary(after))
+	var doc struct{ Statement []json.RawMessage }
+	if err := json.Unmarshal(after, &doc); err != nil || len(doc.Statement) != 2 {
+		return fmt.Errorf("bucket %s: want the two legitimate statements kept, got %s", bucket, policySummary(after))
+	}
 	return nil
 }
 
