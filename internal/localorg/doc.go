@@ -140,6 +140,6 @@
 // Organizations calls reach moto's own, empty, organization; moto drops a
 // queue policy whose Statement list is empty. Expired root sessions answer
 // ExpiredToken (Query, S3, SQS) or ExpiredTokenException (other JSON
-// services); an unknown TaskPolicyArn and a DurationSeconds over 900 answer
+// services), 403 as AWS's common errors list it, 400 from S3; an unknown TaskPolicyArn and a DurationSeconds over 900 answer
 // ValidationError (400); DurationSeconds 0 means the default, 900.
 package localorg

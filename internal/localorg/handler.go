@@ -64,7 +64,13 @@ func (o *Org) answer(req *request) *response {
 	}
 	if s := req.session; s != nil {
 		if !o.now().Before(s.expires) {
-			return req.errorResponse(apiError{status: http.StatusBadRequest, code: "ExpiredToken",
+			// AWS's common errors give ExpiredTokenException 403; S3's error
+			// list gives ExpiredToken 400.
+			status := http.StatusForbidden
+			if req.protocol == protoS3 {
+				status = http.StatusBadRequest
+			}
+			return req.errorResponse(apiError{status: status, code: "ExpiredToken",
 				message: "The security token included in the request is expired"})
 		}
 		if resp := o.enforce(req); resp != nil {

@@ -408,9 +408,9 @@ func TestExpiredRootSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = client.GetLoginProfile(ctx, &iam.GetLoginProfileInput{})
-	wantError(t, err, "ExpiredToken", 400)
+	wantError(t, err, "ExpiredToken", 403)
 	_, err = sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	wantError(t, err, "ExpiredToken", 400)
+	wantError(t, err, "ExpiredToken", 403)
 }
 
 func TestListOrganizationsFeatures(t *testing.T) {
