@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/rootguard/rootguard/shared/coldstart"
-	"github.com/rootguard/rootguard/shared/rootsession"
 	"github.com/rootguard/rootguard/shared/unlock"
 )
 
@@ -26,7 +25,7 @@ func main() {
 	if err != nil {
 		fail(logger, "cold start", err)
 	}
-	sessions, err := rootsession.New(env.AWS, rootsession.WithManagementAccount(env.Settings.ManagementAccountID))
+	sessions, err := env.RootSessions()
 	if err != nil {
 		fail(logger, "set up root sessions", err)
 	}

@@ -164,17 +164,6 @@ func requireManagement(s settings.Settings) error {
 // takes seconds, and rootsession refreshes a session that outlives it.
 const sessionDuration = 2 * time.Minute
 
-// newSessions returns the opener of the hardener's root sessions, which
-// refuses the management account. It checks the setting first, as
-// NewHandler does, so that a missing one is reported by its variable rather
-// than as an invalid account id.
-func newSessions(s settings.Settings, cfg aws.Config) (*rootsession.Opener, error) {
-	if err := requireManagement(s); err != nil {
-		return nil, fmt.Errorf("new root session opener: %w", err)
-	}
-	return rootsession.New(cfg, rootsession.WithManagementAccount(s.ManagementAccountID), rootsession.WithDuration(sessionDuration))
-}
-
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -1083,17 +1083,3 @@ func TestHandleEmailInvitationWarns(t *testing.T) {
 		t.Errorf("log %s names the invited email address", logs.String())
 	}
 }
-
-func TestNewSessions(t *testing.T) {
-	cfg := aws.Config{Region: "us-east-1"}
-	if _, err := newSessions(settings.Settings{}, cfg); err == nil || !strings.Contains(err.Error(), settings.EnvManagementAccountID) {
-		t.Errorf("no management account: error %v, want one naming %s", err, settings.EnvManagementAccountID)
-	}
-	o, err := newSessions(settings.Settings{ManagementAccountID: management}, cfg)
-	if err != nil || o == nil {
-		t.Fatalf("newSessions = %v, %v", o, err)
-	}
-	if _, err := o.Open(context.Background(), management, audit); !errors.Is(err, rootsession.ErrManagementAccount) {
-		t.Errorf("session in the management account: %v, want ErrManagementAccount", err)
-	}
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/rootguard/rootguard/shared/coldstart"
+	"github.com/rootguard/rootguard/shared/rootsession"
 )
 
 func main() {
@@ -23,7 +24,7 @@ func main() {
 	if err != nil {
 		fail(logger, "cold start", err)
 	}
-	sessions, err := newSessions(env.Settings, env.AWS)
+	sessions, err := env.RootSessions(rootsession.WithDuration(sessionDuration))
 	if err != nil {
 		fail(logger, "set up root sessions", err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rootguard/rootguard/shared/accountname"
 	"github.com/rootguard/rootguard/shared/notify"
+	"github.com/rootguard/rootguard/shared/rootsession"
 	"github.com/rootguard/rootguard/shared/settings"
 )
 
@@ -49,4 +50,19 @@ func Load(ctx context.Context, getenv func(string) string, logger *slog.Logger) 
 		Notifier: n,
 		Accounts: accountname.New(organizations.NewFromConfig(cfg), logger),
 	}, nil
+}
+
+// RootSessions opens root sessions from the management account the settings
+// name (ROOTGUARD_MANAGEMENT_ACCOUNT_ID, required: a function that acts must
+// know the account it never acts on), with opts added.
+func (e Env) RootSessions(opts ...rootsession.Option) (*rootsession.Opener, error) {
+	if e.Settings.ManagementAccountID == "" {
+		return nil, fmt.Errorf("root sessions: %s is required", settings.EnvManagementAccountID)
+	}
+	opts = append([]rootsession.Option{rootsession.WithManagementAccount(e.Settings.ManagementAccountID)}, opts...)
+	o, err := rootsession.New(e.AWS, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("root sessions: %w", err)
+	}
+	return o, nil
 }

@@ -2,8 +2,15 @@ package coldstart
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rootguard/rootguard/shared/rootsession"
+	"github.com/rootguard/rootguard/shared/settings"
 )
 
 func TestLoad(t *testing.T) {
@@ -35,5 +42,20 @@ func TestLoad(t *testing.T) {
 				t.Errorf("incomplete env: %+v", env)
 			}
 		})
+	}
+}
+
+func TestRootSessions(t *testing.T) {
+	const management = "111122223333"
+	if _, err := (Env{AWS: aws.Config{Region: "us-east-1"}}).RootSessions(); err == nil || !strings.Contains(err.Error(), settings.EnvManagementAccountID) {
+		t.Errorf("no management account: error %v, want one naming %s", err, settings.EnvManagementAccountID)
+	}
+	env := Env{AWS: aws.Config{Region: "us-east-1"}, Settings: settings.Settings{ManagementAccountID: management}}
+	o, err := env.RootSessions(rootsession.WithDuration(2 * time.Minute))
+	if err != nil || o == nil {
+		t.Fatalf("RootSessions = %v, %v", o, err)
+	}
+	if _, err := o.Open(context.Background(), management, rootsession.AuditRootUserCredentials); !errors.Is(err, rootsession.ErrManagementAccount) {
+		t.Errorf("session in the management account: %v, want ErrManagementAccount", err)
 	}
 }
